@@ -1,0 +1,3 @@
+using Mdevkit.Cli;
+
+return MdevkitCommand.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,151 @@
+using System.Globalization;
+using Mdevkit.Simulation.Tree;
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Simulation;
+
+public sealed partial class MdevCore
+{
+    /// <summary>
+    /// Brings a parent device up and registers it with the mdev core (<c>mdev_register_parent</c>):
+    /// its directory, the type directories, the <c>mdev_bus</c> class link, and the
+    /// <c>MDEV_STATE=registered</c> change event that mdevctl's udev rule starts devices on.
+    /// </summary>
+    internal ParentDevice Register(ParentBlueprint blueprint) => Change(() =>
+    {
+        if (_parents.ContainsKey(blueprint.Name))
+        {
+            throw new InvalidOperationException($"parent '{blueprint.Name}' is already registered");
+        }
+        var directory = _tree.EnsureDirectory(blueprint.DevicePath);
+        var driver = blueprint.CreateDriver();
+        var parent = new ParentDevice(blueprint, driver, directory);
+        var subsystem = _tree.EnsureDirectory(blueprint.SubsystemPath);
+        _tree.CreateLink(directory, SysfsNames.Subsystem, subsystem);
+        if (blueprint.BoundDriverPath is { } boundDriver)
+        {
+            var driverDirectory = _tree.EnsureDirectory(boundDriver);
+            _tree.CreateLink(driverDirectory, blueprint.Name, directory);
+            _tree.CreateLink(directory, SysfsNames.Driver, driverDirectory);
+        }
+        _tree.CreateAttribute(directory, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
+            () => ParentUeventText(blueprint), (data, _) => SynthesizeUevent(data, blueprint.DevicePath, SubsystemName(blueprint)));
+        if (blueprint.HasIommuGroup)
+        {
+            parent.IommuGroup = _iommuGroups.Add(directory);
+        }
+        _uevents.Enqueue("add", blueprint.DevicePath, SubsystemName(blueprint));
+
+        var mdevDriverDirectory = _tree.EnsureDirectory(SysfsPaths.MdevBusDrivers + "/" + driver.Name);
+        _tree.EnsureDirectory(mdevDriverDirectory.Path + "/module");
+        parent.TypesDirectory = _tree.CreateDirectory(directory, SysfsNames.SupportedTypes);
+        foreach (var spec in driver.Types)
+        {
+            var type = new MdevType(parent, spec);
+            parent.TypeList.Add(type);
+            if (driver is not ITypeVisibilityHook visibility || visibility.IsVisible(spec))
+            {
+                AddTypeDirectory(type);
+            }
+        }
+        parent.ClassLink = _tree.CreateLink(_tree.EnsureDirectory(SysfsPaths.MdevBusClass), blueprint.Name, directory);
+        _parents.Add(blueprint.Name, parent);
+        _uevents.Enqueue("change", blueprint.DevicePath, SubsystemName(blueprint), ("MDEV_STATE", "registered"));
+        return parent;
+    });
+
+    /// <summary>
+    /// Unregisters a parent and takes its device away (driver unbind plus hot-unplug): every child
+    /// mdev is removed first, as <c>mdev_unregister_parent</c> does, then the parent's directory.
+    /// </summary>
+    internal void Unregister(ParentDevice parent) => Change(() =>
+    {
+        if (!_parents.Remove(parent.Name))
+        {
+            return false;
+        }
+        parent.IsUnregistering = true;
+        if (parent.ClassLink is not null)
+        {
+            _tree.Remove(parent.ClassLink);
+        }
+        foreach (var device in parent.DeviceList.ToArray())
+        {
+            RemoveLocked(device);
+        }
+        if (parent.TypesDirectory is not null)
+        {
+            _tree.Remove(parent.TypesDirectory);
+        }
+        _uevents.Enqueue("change", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ("MDEV_STATE", "unregistered"));
+        if (parent.IommuGroup is { } group)
+        {
+            _iommuGroups.Release(group, parent.Directory);
+        }
+        if (parent.Blueprint.BoundDriverPath is { } boundDriver && _tree.TryLookup(boundDriver + "/" + parent.Name, out var back))
+        {
+            _tree.Remove(back);
+        }
+        _tree.Remove(parent.Directory);
+        _uevents.Enqueue("remove", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint));
+        return true;
+    });
+
+    private void AddTypeDirectory(MdevType type)
+    {
+        var directory = _tree.CreateDirectory(type.Parent.TypesDirectory!, type.Id);
+        var driver = type.Parent.Driver;
+        _tree.CreateAttribute(directory, SysfsNames.Create, SysfsAttribute.WriteOnly, store: (data, _) => Create(type, data));
+        _tree.CreateAttribute(directory, SysfsNames.DeviceApi, SysfsAttribute.ReadOnly, () => driver.DeviceApi + "\n");
+        _tree.CreateAttribute(directory, SysfsNames.Name, SysfsAttribute.ReadOnly, () => type.Name + "\n");
+        _tree.CreateAttribute(directory, SysfsNames.AvailableInstances, SysfsAttribute.ReadOnly,
+            () => GetAvailableInstances(type).ToString(CultureInfo.InvariantCulture) + "\n");
+        if (driver is IDescriptionHook describer)
+        {
+            _tree.CreateAttribute(directory, SysfsNames.Description, SysfsAttribute.ReadOnly, () => describer.ShowDescription(type.Spec));
+        }
+        type.DevicesDirectory = _tree.CreateDirectory(directory, SysfsNames.Devices);
+        type.Directory = directory;
+    }
+
+    // A type with devices always stays: their mdev_type links point into its directory.
+    private void RefreshTypeVisibility(ParentDevice parent)
+    {
+        if (parent.Driver is not ITypeVisibilityHook visibility || parent.IsUnregistering)
+        {
+            return;
+        }
+        foreach (var type in parent.TypeList)
+        {
+            var visible = visibility.IsVisible(type.Spec) || parent.DeviceList.Any(device => device.Type == type);
+            if (visible && type.Directory is null)
+            {
+                AddTypeDirectory(type);
+            }
+            else if (!visible && type.Directory is not null)
+            {
+                _tree.Remove(type.Directory);
+                type.Directory = null;
+                type.DevicesDirectory = null;
+            }
+        }
+    }
+
+    private static string SubsystemName(ParentBlueprint blueprint) => Path.GetFileName(blueprint.SubsystemPath);
+
+    private static string ParentUeventText(ParentBlueprint blueprint) =>
+        blueprint.BoundDriverPath is { } driver ? $"DRIVER={Path.GetFileName(driver)}\n" : "";
+
+    private Errno SynthesizeUevent(ReadOnlySpan<byte> data, string devicePath, string subsystem)
+    {
+        // Writing an action name to a device's uevent file makes the kernel send that event again ("udevadm trigger").
+        var action = System.Text.Encoding.ASCII.GetString(data).TrimEnd('\n');
+        if (action is not ("add" or "remove" or "change" or "move" or "online" or "offline" or "bind" or "unbind"))
+        {
+            return Errno.EINVAL;
+        }
+        _uevents.Enqueue(action, devicePath, subsystem);
+        _uevents.Deliver();
+        return Errno.None;
+    }
+}

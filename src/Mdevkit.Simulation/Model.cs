@@ -1,0 +1,132 @@
+using Mdevkit.Simulation.Tree;
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Simulation;
+
+/// <summary>
+/// A parent device as the hardware offers it: where it sits in sysfs, which host driver binds it, and
+/// how to make the vendor driver state for one registration (fresh on every plug and boot).
+/// </summary>
+/// <param name="Name">The device name, e.g. <c>0000:00:02.0</c>, <c>mtty</c>, <c>0.0.0123</c>, <c>matrix</c>.</param>
+/// <param name="DevicePath">Root-relative sysfs path of the device directory.</param>
+/// <param name="DriverString">The kernel's <c>dev_driver_string()</c>, the prefix of every type id.</param>
+/// <param name="BoundDriverPath">Root-relative path of the host driver bound to the device, if any.</param>
+/// <param name="SubsystemPath">Root-relative path of the device's bus or class.</param>
+/// <param name="HasIommuGroup">Whether the device itself sits in an IOMMU group (physical PCI functions).</param>
+/// <param name="CreateDriver">Makes the vendor driver's state for one registration.</param>
+public sealed record ParentBlueprint(
+    string Name,
+    string DevicePath,
+    string DriverString,
+    string? BoundDriverPath,
+    string SubsystemPath,
+    bool HasIommuGroup,
+    Func<IMdevDriver> CreateDriver);
+
+/// <summary>A registered mdev parent (the kernel's <c>struct mdev_parent</c>).</summary>
+public sealed class ParentDevice
+{
+    internal ParentDevice(ParentBlueprint blueprint, IMdevDriver driver, SysfsDirectory directory)
+    {
+        Blueprint = blueprint;
+        Driver = driver;
+        Directory = directory;
+        AvailableInstances = driver.MaxInstances;
+    }
+
+    /// <summary>The device name, as <c>sys/class/mdev_bus</c> lists it.</summary>
+    public string Name => Blueprint.Name;
+
+    /// <summary>What the hardware offers.</summary>
+    public ParentBlueprint Blueprint { get; }
+
+    /// <summary>The vendor driver's state for this registration.</summary>
+    public IMdevDriver Driver { get; }
+
+    /// <summary>The device directory.</summary>
+    public SysfsDirectory Directory { get; }
+
+    /// <summary>The types in registration order.</summary>
+    public IReadOnlyList<MdevType> Types => TypeList;
+
+    /// <summary>The devices on this parent, in creation order.</summary>
+    public IReadOnlyList<MdevDevice> Devices => DeviceList.ToArray();
+
+    /// <summary>The core's instance counter (used only for drivers without an availability hook).</summary>
+    public uint AvailableInstances { get; internal set; }
+
+    /// <summary>Set while the parent unregisters; creates and removes then fail with ENODEV.</summary>
+    public bool IsUnregistering { get; internal set; }
+
+    internal List<MdevType> TypeList { get; } = [];
+
+    internal List<MdevDevice> DeviceList { get; } = [];
+
+    internal SysfsDirectory? TypesDirectory { get; set; }
+
+    internal SysfsLink? ClassLink { get; set; }
+
+    internal int? IommuGroup { get; set; }
+}
+
+/// <summary>A type a parent offers, and its directory under <c>mdev_supported_types</c>.</summary>
+public sealed class MdevType
+{
+    internal MdevType(ParentDevice parent, MdevTypeSpec spec)
+    {
+        Parent = parent;
+        Spec = spec;
+        Id = parent.Blueprint.DriverString + "-" + spec.SysfsName;
+    }
+
+    /// <summary>The type id, e.g. <c>i915-GVTg_V5_4</c>.</summary>
+    public string Id { get; }
+
+    /// <summary>What the <c>name</c> file shows.</summary>
+    public string Name => Spec.PrettyName ?? Spec.SysfsName;
+
+    /// <summary>The parent offering the type.</summary>
+    public ParentDevice Parent { get; }
+
+    /// <summary>The driver's declaration.</summary>
+    public MdevTypeSpec Spec { get; }
+
+    /// <summary>The type directory; null while the driver hides the type.</summary>
+    public SysfsDirectory? Directory { get; internal set; }
+
+    internal SysfsDirectory? DevicesDirectory { get; set; }
+}
+
+/// <summary>A mediated device (the kernel's <c>struct mdev_device</c>).</summary>
+public sealed class MdevDevice
+{
+    internal MdevDevice(Guid uuid, MdevType type)
+    {
+        Uuid = uuid;
+        Type = type;
+    }
+
+    /// <summary>The device's UUID.</summary>
+    public Guid Uuid { get; }
+
+    /// <summary>The directory name: the lowercase UUID.</summary>
+    public string Name => MdevUuid.Format(Uuid);
+
+    /// <summary>The device's type.</summary>
+    public MdevType Type { get; }
+
+    /// <summary>The parent the device was created on.</summary>
+    public ParentDevice Parent => Type.Parent;
+
+    /// <summary>The device's own IOMMU group number.</summary>
+    public int IommuGroup { get; internal set; } = -1;
+
+    /// <summary>The device directory.</summary>
+    public SysfsDirectory Directory { get; internal set; } = null!;
+
+    /// <summary>Set once removal began; later removes fail with ENODEV.</summary>
+    public bool IsRemoved { get; internal set; }
+
+    /// <summary>Slot for the vendor driver's per-device state (the kernel's drvdata).</summary>
+    public object? DriverData { get; set; }
+}

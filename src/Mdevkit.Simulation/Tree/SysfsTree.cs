@@ -1,0 +1,229 @@
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Simulation.Tree;
+
+/// <summary>
+/// A thread-safe virtual sysfs: the kernel side builds it, filesystem front ends (in-process callers,
+/// the FUSE adapter) read and write it through <see cref="Open"/> with the kernfs rules.
+/// </summary>
+/// <remarks>
+/// Lock order: a caller may hold the mdev core's lock when it changes the tree, never the reverse;
+/// show/store callbacks run without the tree lock held.
+/// </remarks>
+public sealed class SysfsTree
+{
+    private const int MaxLinkDepth = 40;
+    private readonly Lock _lock = new();
+
+    /// <summary>The simulated <c>/</c>; the kernel side builds <c>sys/</c> below it.</summary>
+    public SysfsDirectory Root { get; } = new("", null);
+
+    /// <summary>Raised after any entry was added or removed, with the path of the directory that changed.</summary>
+    public event Action<string>? DirectoryChanged;
+
+    /// <summary>Creates a directory, or returns the one already there (<c>mkdir -p</c>).</summary>
+    public SysfsDirectory EnsureDirectory(string path)
+    {
+        var current = Root;
+        foreach (var component in Split(path))
+        {
+            current = EnsureChildDirectory(current, component);
+        }
+        return current;
+    }
+
+    /// <summary>Creates a directory under <paramref name="parent"/>; the name must be free.</summary>
+    public SysfsDirectory CreateDirectory(SysfsDirectory parent, string name) =>
+        Add(parent, new SysfsDirectory(name, parent));
+
+    /// <summary>Creates an attribute file under <paramref name="parent"/>; the name must be free.</summary>
+    public SysfsAttribute CreateAttribute(SysfsDirectory parent, string name, UnixFileMode mode, ShowHandler? show = null, StoreHandler? store = null) =>
+        Add(parent, new SysfsAttribute(name, parent, mode, show, store));
+
+    /// <summary>Creates a symbolic link under <paramref name="parent"/> pointing at <paramref name="target"/>.</summary>
+    public SysfsLink CreateLink(SysfsDirectory parent, string name, SysfsNode target) =>
+        Add(parent, new SysfsLink(name, parent, target));
+
+    /// <summary>Unlinks a node and everything below it; open handles on them fail with ENODEV from then on.</summary>
+    public void Remove(SysfsNode node)
+    {
+        string changed;
+        lock (_lock)
+        {
+            if (node.IsRemoved || node.Parent is null)
+            {
+                return;
+            }
+            node.Parent.Children.Remove(node.Name);
+            MarkRemoved(node);
+            changed = node.Parent.Path;
+        }
+        DirectoryChanged?.Invoke(changed);
+    }
+
+    /// <summary>Finds a node without following a final symbolic link (<c>lstat</c>); links on the way are followed.</summary>
+    public bool TryLookup(string path, out SysfsNode node) => TryWalk(path, followFinalLink: false, out node) == Errno.None;
+
+    /// <summary>Finds a node, following symbolic links all the way (<c>stat</c>).</summary>
+    public bool TryResolve(string path, out SysfsNode node) => TryWalk(path, followFinalLink: true, out node) == Errno.None;
+
+    /// <summary>Looks a path up as the VFS would, returning ENOENT or ENOTDIR on failure.</summary>
+    public Errno Lookup(string path, out SysfsNode node) => TryWalk(path, followFinalLink: false, out node);
+
+    /// <summary>A snapshot of a directory's entries, sorted by name.</summary>
+    public IReadOnlyList<SysfsNode> List(SysfsDirectory directory)
+    {
+        lock (_lock)
+        {
+            return directory.IsRemoved ? [] : [.. directory.Children.Values];
+        }
+    }
+
+    /// <summary>Opens an attribute the way kernfs does, checking access against its mode.</summary>
+    /// <param name="path">Root-relative path; links are followed.</param>
+    /// <param name="access">What the caller wants to do with the file.</param>
+    /// <param name="caller">Who opens it.</param>
+    /// <param name="file">The open file on success.</param>
+    /// <returns>ENOENT, EISDIR, EACCES, or <see cref="Errno.None"/>.</returns>
+    public Errno Open(string path, FileAccess access, Caller caller, out SysfsOpenFile? file)
+    {
+        file = null;
+        var result = TryWalk(path, followFinalLink: true, out var node);
+        if (result != Errno.None)
+        {
+            return result;
+        }
+        if (node is not SysfsAttribute attribute)
+        {
+            return access == FileAccess.Read ? Errno.EISDIR : Errno.EISDIR;
+        }
+        var permission = CheckAccess(attribute, access, caller);
+        if (permission != Errno.None)
+        {
+            return permission;
+        }
+        file = new SysfsOpenFile(attribute, caller);
+        return Errno.None;
+    }
+
+    /// <summary>
+    /// Checks an open against an attribute's mode. Besides the usual permission bits (which root
+    /// bypasses), sysfs refuses to open a file for reading that has no read bit, or for writing that
+    /// has no write bit, even for root (KERNFS_ROOT_EXTRA_OPEN_PERM_CHECK).
+    /// </summary>
+    public static Errno CheckAccess(SysfsAttribute attribute, FileAccess access, Caller caller)
+    {
+        const UnixFileMode anyRead = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        const UnixFileMode anyWrite = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        var wantsRead = access.HasFlag(FileAccess.Read);
+        var wantsWrite = access.HasFlag(FileAccess.Write);
+        if ((wantsRead && (attribute.Mode & anyRead) == 0) || (wantsWrite && (attribute.Mode & anyWrite) == 0))
+        {
+            return Errno.EACCES;
+        }
+        if (caller.IsRoot)
+        {
+            return Errno.None;
+        }
+        // Every sysfs file belongs to root:root, so another user gets the group or the other bits.
+        var (read, write) = caller.Gid == 0
+            ? (UnixFileMode.GroupRead, UnixFileMode.GroupWrite)
+            : (UnixFileMode.OtherRead, UnixFileMode.OtherWrite);
+        if ((wantsRead && (attribute.Mode & read) == 0) || (wantsWrite && (attribute.Mode & write) == 0))
+        {
+            return Errno.EACCES;
+        }
+        return Errno.None;
+    }
+
+    private SysfsDirectory EnsureChildDirectory(SysfsDirectory parent, string name)
+    {
+        lock (_lock)
+        {
+            if (parent.Children.TryGetValue(name, out var existing))
+            {
+                return existing as SysfsDirectory
+                    ?? throw new InvalidOperationException($"'{existing.Path}' exists and is not a directory");
+            }
+        }
+        return CreateDirectory(parent, name);
+    }
+
+    private T Add<T>(SysfsDirectory parent, T node) where T : SysfsNode
+    {
+        lock (_lock)
+        {
+            if (parent.IsRemoved)
+            {
+                throw new InvalidOperationException($"cannot add '{node.Name}' to removed directory '{parent.Path}'");
+            }
+            if (!parent.Children.TryAdd(node.Name, node))
+            {
+                // The kernel warns "cannot create duplicate filename"; for the model it is a bug.
+                throw new InvalidOperationException($"duplicate sysfs entry '{node.Path}'");
+            }
+        }
+        DirectoryChanged?.Invoke(parent.Path);
+        return node;
+    }
+
+    private static void MarkRemoved(SysfsNode node)
+    {
+        node.IsRemoved = true;
+        if (node is SysfsDirectory directory)
+        {
+            foreach (var child in directory.Children.Values)
+            {
+                MarkRemoved(child);
+            }
+        }
+    }
+
+    private Errno TryWalk(string path, bool followFinalLink, out SysfsNode node)
+    {
+        lock (_lock)
+        {
+            var depth = 0;
+            return Walk(Root, new Queue<string>(Split(path)), followFinalLink, ref depth, out node);
+        }
+    }
+
+    private static Errno Walk(SysfsDirectory start, Queue<string> components, bool followFinalLink, ref int linkDepth, out SysfsNode node)
+    {
+        node = start;
+        while (components.Count > 0)
+        {
+            var name = components.Dequeue();
+            if (node is not SysfsDirectory directory)
+            {
+                return Errno.ENOTDIR;
+            }
+            SysfsNode? next = name switch
+            {
+                "." => directory,
+                ".." => directory.Parent ?? directory,
+                _ => directory.Children.GetValueOrDefault(name),
+            };
+            if (next is null)
+            {
+                return Errno.ENOENT;
+            }
+            while (next is SysfsLink link && (components.Count > 0 || followFinalLink))
+            {
+                if (++linkDepth > MaxLinkDepth)
+                {
+                    return Errno.ELOOP;
+                }
+                if (link.Target.IsRemoved)
+                {
+                    return Errno.ENOENT;
+                }
+                next = link.Target;
+            }
+            node = next;
+        }
+        return Errno.None;
+    }
+
+    private static string[] Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+}

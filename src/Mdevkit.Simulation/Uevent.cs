@@ -1,0 +1,61 @@
+namespace Mdevkit.Simulation;
+
+/// <summary>A kernel uevent, as udev would receive it.</summary>
+/// <param name="Action">add, remove, change, bind, unbind.</param>
+/// <param name="DevicePath">The device path relative to <c>/sys</c>, with a leading slash (<c>DEVPATH</c>).</param>
+/// <param name="Environment">Every variable of the event, ACTION, DEVPATH, SUBSYSTEM and SEQNUM included.</param>
+public sealed record Uevent(string Action, string DevicePath, IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary>A variable's value, or null.</summary>
+    public string? this[string name] => Environment.GetValueOrDefault(name);
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{Action}@{DevicePath} " + string.Join(' ', Environment.Select(pair => $"{pair.Key}={pair.Value}"));
+}
+
+/// <summary>Numbers and queues uevents; they are delivered after the core lets go of its lock, so handlers may call back in.</summary>
+internal sealed class UeventQueue
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<Uevent> _pending = new();
+    private long _seqnum;
+
+    public event Action<Uevent>? Raised;
+
+    public void Enqueue(string action, string devicePath, string subsystem, params (string Key, string Value)[] extra)
+    {
+        var devpath = "/" + devicePath["sys/".Length..];
+        var environment = new Dictionary<string, string>
+        {
+            ["ACTION"] = action,
+            ["DEVPATH"] = devpath,
+            ["SUBSYSTEM"] = subsystem,
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+        lock (_lock)
+        {
+            environment["SEQNUM"] = (++_seqnum).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _pending.Enqueue(new Uevent(action, devpath, environment));
+        }
+    }
+
+    public void Deliver()
+    {
+        while (true)
+        {
+            Uevent? next;
+            lock (_lock)
+            {
+                if (!_pending.TryDequeue(out next))
+                {
+                    return;
+                }
+            }
+            Raised?.Invoke(next);
+        }
+    }
+}

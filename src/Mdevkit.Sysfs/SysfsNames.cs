@@ -1,0 +1,53 @@
+namespace Mdevkit.Sysfs;
+
+/// <summary>
+/// The file and directory names of the mdev sysfs ABI, written once so that no other code spells them.
+/// </summary>
+public static class SysfsNames
+{
+    /// <summary>Directory of a parent device that holds one directory per supported type.</summary>
+    public const string SupportedTypes = "mdev_supported_types";
+    /// <summary>Write-only (0200) type attribute: writing a UUID creates a device.</summary>
+    public const string Create = "create";
+    /// <summary>Read-only type attribute: the type's pretty name.</summary>
+    public const string Name = "name";
+    /// <summary>Read-only type attribute, present only when the vendor driver describes its types.</summary>
+    public const string Description = "description";
+    /// <summary>Read-only type attribute: how many more devices of this type can be created now.</summary>
+    public const string AvailableInstances = "available_instances";
+    /// <summary>Read-only type attribute: the VFIO device API (<c>vfio-pci</c>, <c>vfio-ccw</c>, <c>vfio-ap</c>).</summary>
+    public const string DeviceApi = "device_api";
+    /// <summary>Directory of a type holding one link per device of that type.</summary>
+    public const string Devices = "devices";
+    /// <summary>Write-only (0200) device attribute: writing a non-zero number removes the device.</summary>
+    public const string Remove = "remove";
+    /// <summary>Device link to its type directory.</summary>
+    public const string MdevType = "mdev_type";
+    /// <summary>Device link to its IOMMU group.</summary>
+    public const string IommuGroup = "iommu_group";
+    /// <summary>Device link to the driver bound to it.</summary>
+    public const string Driver = "driver";
+    /// <summary>Device link to its bus or class.</summary>
+    public const string Subsystem = "subsystem";
+    /// <summary>Read-write (0644) file of every device: shows its uevent variables, a write synthesizes an event.</summary>
+    public const string Uevent = "uevent";
+}
+
+/// <summary>Root-relative paths of the directories mdev consumers scan (no leading slash, so they join onto any root).</summary>
+public static class SysfsPaths
+{
+    /// <summary>Top of sysfs.</summary>
+    public const string Sys = "sys";
+    /// <summary>Where every device lives.</summary>
+    public const string Devices = "sys/devices";
+    /// <summary>One link per registered mdev parent, named after the parent device.</summary>
+    public const string MdevBusClass = "sys/class/mdev_bus";
+    /// <summary>The mdev bus.</summary>
+    public const string MdevBus = "sys/bus/mdev";
+    /// <summary>One link per mdev, named by its UUID.</summary>
+    public const string MdevBusDevices = "sys/bus/mdev/devices";
+    /// <summary>One directory per mdev driver.</summary>
+    public const string MdevBusDrivers = "sys/bus/mdev/drivers";
+    /// <summary>One directory per IOMMU group, each with a <c>devices/</c> directory of links.</summary>
+    public const string IommuGroups = "sys/kernel/iommu_groups";
+}

@@ -1,0 +1,60 @@
+using System.Text;
+using Mdevkit.Simulation.Tree;
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Simulation.Tests;
+
+/// <summary>Reads and writes a simulated host's files the way a process would: open, one read or write, the errno.</summary>
+internal static class HostFiles
+{
+    public static string Read(this SimulatedHost host, string path)
+    {
+        var opened = host.Tree.Open(path, FileAccess.Read, Caller.Root, out var file);
+        Assert.True(opened == Errno.None, $"open {path} for reading: {opened}");
+        var buffer = new byte[(int)SysfsAttribute.ReportedSize];
+        var count = file!.Read(0, buffer);
+        Assert.True(count >= 0, $"read {path}: {(Errno)(-count)}");
+        return Encoding.UTF8.GetString(buffer, 0, count);
+    }
+
+    /// <summary>One write(2) of <paramref name="text"/>; returns the errno the writer sees.</summary>
+    public static Errno Write(this SimulatedHost host, string path, string text) => host.Write(path, Encoding.UTF8.GetBytes(text));
+
+    public static Errno Write(this SimulatedHost host, string path, byte[] data)
+    {
+        var opened = host.Tree.Open(path, FileAccess.Write, Caller.Root, out var file);
+        if (opened != Errno.None)
+        {
+            return opened;
+        }
+        var written = file!.Write(data);
+        if (written < 0)
+        {
+            return (Errno)(-written);
+        }
+        Assert.Equal(data.Length, written);
+        return Errno.None;
+    }
+
+    public static string TypePath(this SimulatedHost host, string parent, string type) =>
+        $"{SysfsPaths.MdevBusClass}/{parent}/{SysfsNames.SupportedTypes}/{type}";
+
+    public static uint Available(this SimulatedHost host, string parent, string type) =>
+        uint.Parse(host.Read($"{host.TypePath(parent, type)}/{SysfsNames.AvailableInstances}").TrimEnd('\n'), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Creates a device as <c>echo UUID &gt; create</c> does; returns the errno.</summary>
+    public static Errno Create(this SimulatedHost host, string parent, string type, Guid uuid) =>
+        host.Write($"{host.TypePath(parent, type)}/{SysfsNames.Create}", MdevUuid.Format(uuid) + "\n");
+
+    /// <summary>Removes a device as <c>echo 1 &gt; remove</c> does; returns the errno.</summary>
+    public static Errno Remove(this SimulatedHost host, Guid uuid) =>
+        host.Write($"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}/{SysfsNames.Remove}", "1\n");
+
+    /// <summary>Every parent's every visible type with its available instances: the host's offer.</summary>
+    public static IReadOnlyDictionary<string, uint> Offer(this SimulatedHost host) =>
+        host.Core.Parents
+            .SelectMany(parent => parent.Types.Where(type => type.Directory is not null).Select(type => (parent, type)))
+            .ToDictionary(pair => $"{pair.parent.Name}/{pair.type.Id}", pair => host.Available(pair.parent.Name, pair.type.Id));
+
+    public static SimulatedHost Boot(string profile) => SimulatedHost.Boot(Profiles.HostProfile.Load(profile));
+}
