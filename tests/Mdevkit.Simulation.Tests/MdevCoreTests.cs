@@ -85,10 +85,7 @@ public sealed class MdevCoreTests
     [InlineData("0x0")]
     public void Remove_Zero_DoesNothing(string input)
     {
-        var uuid = Guid.NewGuid();
-        _host.Create("mtty", "mtty-1", uuid);
-
-        Assert.Equal(Errno.None, _host.Write($"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}/remove", input));
+        Assert.Equal(Errno.None, _host.Write(CreateMttyDevice(out _), input));
 
         Assert.Single(_host.Core.Devices);
     }
@@ -101,10 +98,7 @@ public sealed class MdevCoreTests
     [InlineData("99999999999999999999999")]
     public void Remove_NotANumber_FailsWithEinval(string input)
     {
-        var uuid = Guid.NewGuid();
-        _host.Create("mtty", "mtty-1", uuid);
-
-        var result = _host.Write($"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}/remove", input);
+        var result = _host.Write(CreateMttyDevice(out _), input);
 
         // A 0-byte write never reaches store(), so it "succeeds" without effect, as on the kernel.
         Assert.Equal(input.Length == 0 ? Errno.None : Errno.EINVAL, result);
@@ -118,10 +112,7 @@ public sealed class MdevCoreTests
     [InlineData("010")]
     public void Remove_NonZero_Removes(string input)
     {
-        var uuid = Guid.NewGuid();
-        _host.Create("mtty", "mtty-1", uuid);
-
-        Assert.Equal(Errno.None, _host.Write($"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}/remove", input));
+        Assert.Equal(Errno.None, _host.Write(CreateMttyDevice(out var uuid), input));
 
         Assert.Empty(_host.Core.Devices);
         Assert.False(_host.Tree.TryLookup($"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}", out _));
@@ -131,9 +122,7 @@ public sealed class MdevCoreTests
     [Fact]
     public void Remove_ThroughHandleOpenedBeforeRemoval_FailsWithEnodev()
     {
-        var uuid = Guid.NewGuid();
-        _host.Create("mtty", "mtty-1", uuid);
-        var path = $"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}/remove";
+        var path = CreateMttyDevice(out _);
         Assert.Equal(Errno.None, _host.Tree.Open(path, FileAccess.Write, Caller.Root, out var first));
         Assert.Equal(Errno.None, _host.Tree.Open(path, FileAccess.Write, Caller.Root, out var second));
 
@@ -248,6 +237,14 @@ public sealed class MdevCoreTests
         var single = Assert.Single(events);
         Assert.Equal("change", single.Action);
         Assert.Equal("/devices/virtual/mtty/mtty", single.DevicePath);
+    }
+
+    // Creates an mtty-1 device and returns the path of its remove file.
+    private string CreateMttyDevice(out Guid uuid)
+    {
+        uuid = Guid.NewGuid();
+        Assert.Equal(Errno.None, _host.Create("mtty", "mtty-1", uuid));
+        return $"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}/remove";
     }
 
     private SysfsNode Resolve(string path)
