@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text;
+
+namespace Mdevkit.Sysfs;
+
+/// <summary>A type a parent offers, as its files under <c>mdev_supported_types/&lt;id&gt;/</c> say now.</summary>
+/// <param name="Id">The type id (directory name), e.g. <c>nvidia-11</c>.</param>
+/// <param name="AvailableInstances">How many more devices of the type can be created.</param>
+/// <param name="DeviceApi">The VFIO device API, e.g. <c>vfio-pci</c>.</param>
+/// <param name="Name">The <c>name</c> file without its newline, or null where the file is absent (older kernels).</param>
+/// <param name="Description">The <c>description</c> file without its final newline, or null where absent.</param>
+public sealed record MdevTypeInfo(string Id, int AvailableInstances, string DeviceApi, string? Name, string? Description);
+
+/// <summary>A device that exists now (listed under <c>sys/bus/mdev/devices</c>).</summary>
+/// <param name="Uuid">The device's UUID.</param>
+/// <param name="Parent">The parent's name: the directory the device lives in.</param>
+/// <param name="Type">The type id its <c>mdev_type</c> link points to.</param>
+public sealed record ActiveDevice(Guid Uuid, string Parent, string Type);
+
+/// <summary>
+/// The mdev sysfs ABI over a filesystem root: <c>/</c> on a real host, or any directory holding a
+/// <c>sys/</c> tree (a mounted simulator, a test fixture). Reads tolerate entries that vanish while
+/// they are scanned; writes are single <c>write(2)</c> calls, as the kernel needs.
+/// </summary>
+public sealed class SysfsRoot
+{
+    /// <summary>Uses <paramref name="root"/> as <c>/</c>.</summary>
+    /// <param name="root">A directory; <c>/</c> for the running host.</param>
+    public SysfsRoot(string root = "/")
+    {
+        Root = System.IO.Path.GetFullPath(root);
+    }
+
+    /// <summary>The directory used as <c>/</c>.</summary>
+    public string Root { get; }
+
+    /// <summary>The absolute path of a root-relative one.</summary>
+    /// <param name="relative">A path without a leading slash, e.g. <see cref="SysfsPaths.MdevBusClass"/>.</param>
+    /// <returns>The path below <see cref="Root"/>.</returns>
+    public string PathOf(string relative) => System.IO.Path.Join(Root, relative);
+
+    /// <summary>The names of the registered parents (entries of <c>sys/class/mdev_bus</c>), in byte order.</summary>
+    /// <returns>Parent names; none when the class directory does not exist (no mdev support loaded).</returns>
+    public IReadOnlyList<string> GetParentNames()
+    {
+        var directory = PathOf(SysfsPaths.MdevBusClass);
+        return Directory.Exists(directory)
+            ? [.. Directory.EnumerateFileSystemEntries(directory).Select(path => System.IO.Path.GetFileName(path)).Order(StringComparer.Ordinal)]
+            : [];
+    }
+
+    /// <summary>Whether a parent is registered.</summary>
+    /// <param name="parent">A parent name; names that are not a single path component never exist.</param>
+    /// <returns>Whether <c>sys/class/mdev_bus/&lt;parent&gt;</c> exists.</returns>
+    public bool ParentExists(string parent) => IsPathComponent(parent) && Directory.Exists(ParentPath(parent));
+
+    /// <summary>The types a parent offers, ordered by id.</summary>
+    /// <param name="parent">A registered parent.</param>
+    /// <returns>The types whose files could be read; a type removed during the scan is left out.</returns>
+    /// <exception cref="SysfsException">The parent has no <c>mdev_supported_types</c> (ENOENT) or a file is unreadable.</exception>
+    public IReadOnlyList<MdevTypeInfo> GetTypes(string parent)
+    {
+        var typesDirectory = System.IO.Path.Join(ParentPath(RequireComponent(parent)), SysfsNames.SupportedTypes);
+        IEnumerable<string> typeDirectories;
+        try
+        {
+            typeDirectories = Directory.GetDirectories(typesDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SysfsException(SysfsException.ToErrno(e), typesDirectory, e);
+        }
+        var types = new List<MdevTypeInfo>();
+        foreach (var directory in typeDirectories.Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                types.Add(ReadType(directory));
+            }
+            catch (SysfsException e) when (e.Errno == Errno.ENOENT && !Directory.Exists(directory))
+            {
+                // The type vanished while it was read (its driver hid it); the others still stand.
+            }
+        }
+        return types;
+    }
+
+    /// <summary>The devices that exist now, in the order of <c>sys/bus/mdev/devices</c>.</summary>
+    /// <returns>Every entry named by a UUID whose parent and type could be resolved; one removed during the scan is left out.</returns>
+    public IReadOnlyList<ActiveDevice> GetActiveDevices()
+    {
+        var directory = PathOf(SysfsPaths.MdevBusDevices);
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+        var devices = new List<ActiveDevice>();
+        foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
+        {
+            if (MdevUuid.TryParse(System.IO.Path.GetFileName(entry), out var uuid) && TryGetActiveDevice(uuid, out var device))
+            {
+                devices.Add(device);
+            }
+        }
+        return devices;
+    }
+
+    /// <summary>Looks up one device by UUID.</summary>
+    /// <param name="uuid">The device's UUID.</param>
+    /// <param name="device">The device, when it exists and its parent and type resolve.</param>
+    /// <returns>Whether the device exists.</returns>
+    public bool TryGetActiveDevice(Guid uuid, out ActiveDevice device)
+    {
+        device = null!;
+        var link = DevicePath(uuid);
+        try
+        {
+            // The parent is the directory the device really lives in; the type is where mdev_type really points.
+            var deviceDirectory = new DirectoryInfo(link).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link;
+            var typeDirectory = new DirectoryInfo(System.IO.Path.Join(deviceDirectory, SysfsNames.MdevType)).ResolveLinkTarget(returnFinalTarget: true);
+            if (typeDirectory is null || !Directory.Exists(deviceDirectory) || !typeDirectory.Exists)
+            {
+                return false;
+            }
+            var parent = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(deviceDirectory.TrimEnd('/')));
+            device = new ActiveDevice(uuid, parent!, typeDirectory.Name);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Creates a device: writes the UUID, without a newline, to the type's <c>create</c> file.</summary>
+    /// <param name="parent">A registered parent.</param>
+    /// <param name="type">One of its type ids.</param>
+    /// <param name="uuid">The new device's UUID.</param>
+    /// <exception cref="SysfsException">The kernel refused, with its errno (EEXIST, EUSERS, ENOSPC, EINVAL…), or the type does not exist (ENOENT).</exception>
+    public void CreateDevice(string parent, string type, Guid uuid) =>
+        WriteFile(System.IO.Path.Join(ParentPath(RequireComponent(parent)), SysfsNames.SupportedTypes, RequireComponent(type), SysfsNames.Create), MdevUuid.Format(uuid));
+
+    /// <summary>Removes a device: writes <c>1</c> to its <c>remove</c> file.</summary>
+    /// <param name="uuid">The device's UUID.</param>
+    /// <exception cref="SysfsException">The device does not exist (ENOENT) or the kernel refused.</exception>
+    public void RemoveDevice(Guid uuid) => WriteFile(System.IO.Path.Join(DevicePath(uuid), SysfsNames.Remove), "1");
+
+    /// <summary>Writes a vendor attribute of a device, e.g. <c>assign_adapter</c> or <c>nvidia/vgpu_params</c>.</summary>
+    /// <param name="uuid">The device's UUID.</param>
+    /// <param name="attribute">The attribute's path below the device directory; it may not leave it.</param>
+    /// <param name="value">The text to write, as is.</param>
+    /// <exception cref="SysfsException">The attribute does not exist (ENOENT), the name leaves the device directory (EINVAL), or the driver refused.</exception>
+    public void WriteDeviceAttribute(Guid uuid, string attribute, string value)
+    {
+        var components = attribute.Split('/');
+        if (components.Any(component => !IsPathComponent(component)))
+        {
+            throw new SysfsException(Errno.EINVAL, attribute);
+        }
+        WriteFile(System.IO.Path.Join(DevicePath(uuid), attribute), value);
+    }
+
+    /// <summary>Reads a sysfs file.</summary>
+    /// <param name="path">An absolute path.</param>
+    /// <returns>The whole text.</returns>
+    /// <exception cref="SysfsException">With the errno of the failure.</exception>
+    public static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path, Encoding.UTF8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SysfsException(SysfsException.ToErrno(e), path, e);
+        }
+    }
+
+    /// <summary>Writes a sysfs file in one <c>write(2)</c>, creating it when it is a plain file that does not exist.</summary>
+    /// <param name="path">An absolute path.</param>
+    /// <param name="text">The text.</param>
+    /// <exception cref="SysfsException">With the errno of the failure, e.g. the kernel's refusal of a store.</exception>
+    public static void WriteFile(string path, string text)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write);
+            RandomAccess.Write(handle, Encoding.UTF8.GetBytes(text), 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SysfsException(SysfsException.ToErrno(e), path, e);
+        }
+    }
+
+    /// <summary>Whether a name is one path component that cannot leave its directory (no <c>/</c>, not <c>.</c> or <c>..</c>, no NUL).</summary>
+    /// <param name="name">A user-supplied name.</param>
+    /// <returns>Whether it is safe to join onto a directory.</returns>
+    public static bool IsPathComponent(string name) =>
+        name.Length > 0 && name != "." && name != ".." && !name.Contains('/', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal);
+
+    private static MdevTypeInfo ReadType(string directory)
+    {
+        var availableText = ReadFile(System.IO.Path.Join(directory, SysfsNames.AvailableInstances)).Trim();
+        if (!int.TryParse(availableText, NumberStyles.None, CultureInfo.InvariantCulture, out var available))
+        {
+            throw new SysfsException(Errno.EINVAL, System.IO.Path.Join(directory, SysfsNames.AvailableInstances));
+        }
+        return new MdevTypeInfo(
+            System.IO.Path.GetFileName(directory),
+            available,
+            ReadFile(System.IO.Path.Join(directory, SysfsNames.DeviceApi)).Trim(),
+            ReadOptional(System.IO.Path.Join(directory, SysfsNames.Name)),
+            ReadOptional(System.IO.Path.Join(directory, SysfsNames.Description)));
+    }
+
+    private static string? ReadOptional(string path)
+    {
+        try
+        {
+            return ReadFile(path).Trim();
+        }
+        catch (SysfsException e) when (e.Errno == Errno.ENOENT)
+        {
+            return null;
+        }
+    }
+
+    private string ParentPath(string parent) => PathOf(SysfsPaths.MdevBusClass + "/" + parent);
+
+    private string DevicePath(Guid uuid) => PathOf(SysfsPaths.MdevBusDevices + "/" + MdevUuid.Format(uuid));
+
+    private static string RequireComponent(string name) =>
+        IsPathComponent(name) ? name : throw new SysfsException(Errno.EINVAL, name);
+}

@@ -1,0 +1,132 @@
+namespace Mdevkit.Sysfs.Tests;
+
+public sealed class SysfsRootTests : IDisposable
+{
+    private const string Gpu = "sys/devices/pci0000:00/0000:00:02.0";
+    private const string Uuid = "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9";
+    private readonly TempRoot _root = new(nameof(SysfsRootTests));
+    private readonly SysfsRoot _sysfs;
+
+    public SysfsRootTests()
+    {
+        _root.Parent(Gpu, "0000:00:02.0");
+        _root.Type(Gpu, "i915-GVTg_V5_8", 7, "vfio-pci", "GVTg_V5_8", "low_gm_size: 64MB\nhigh_gm_size: 384MB\n");
+        _root.Type(Gpu, "i915-GVTg_V5_4", 5, "vfio-pci", null, null);
+        _root.Parent("sys/devices/css0/0.0.0123", "0.0.0123");
+        _sysfs = new SysfsRoot(_root.Path);
+    }
+
+    [Fact]
+    public void GetParentNames_ListsMdevBusClassInByteOrder()
+    {
+        Assert.Equal(["0.0.0123", "0000:00:02.0"], _sysfs.GetParentNames());
+    }
+
+    [Fact]
+    public void GetParentNames_NoMdevSupport_IsEmpty()
+    {
+        using var empty = new TempRoot(nameof(SysfsRootTests));
+        Assert.Empty(new SysfsRoot(empty.Path).GetParentNames());
+        Assert.Empty(new SysfsRoot(empty.Path).GetActiveDevices());
+    }
+
+    [Fact]
+    public void GetTypes_ReadsAttributesWithOptionalNameAndDescription()
+    {
+        var types = _sysfs.GetTypes("0000:00:02.0");
+
+        Assert.Equal(
+            [
+                new MdevTypeInfo("i915-GVTg_V5_4", 5, "vfio-pci", null, null),
+                new MdevTypeInfo("i915-GVTg_V5_8", 7, "vfio-pci", "GVTg_V5_8", "low_gm_size: 64MB\nhigh_gm_size: 384MB"),
+            ],
+            types);
+    }
+
+    [Fact]
+    public void GetTypes_ParentWithoutSupportedTypes_ThrowsEnoent()
+    {
+        var error = Assert.Throws<SysfsException>(() => _sysfs.GetTypes("0.0.0123"));
+        Assert.Equal(Errno.ENOENT, error.Errno);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("../../etc")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public void GetTypes_NameLeavingTheClassDirectory_ThrowsEinval(string parent)
+    {
+        Assert.Equal(Errno.EINVAL, Assert.Throws<SysfsException>(() => _sysfs.GetTypes(parent)).Errno);
+        Assert.False(_sysfs.ParentExists(parent));
+    }
+
+    [Fact]
+    public void GetActiveDevices_ResolvesParentAndTypeThroughLinks()
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_8");
+        _root.File("sys/bus/mdev/devices/not-a-uuid", "");
+
+        var device = Assert.Single(_sysfs.GetActiveDevices());
+
+        Assert.Equal(new ActiveDevice(Guid.Parse(Uuid), "0000:00:02.0", "i915-GVTg_V5_8"), device);
+    }
+
+    [Fact]
+    public void GetActiveDevices_DanglingTypeLink_LeavesDeviceOut()
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_1");
+
+        Assert.Empty(_sysfs.GetActiveDevices());
+    }
+
+    [Fact]
+    public void CreateDevice_WritesUuidWithoutNewline()
+    {
+        _sysfs.CreateDevice("0000:00:02.0", "i915-GVTg_V5_4", Guid.Parse(Uuid));
+
+        Assert.Equal(Uuid, File.ReadAllText(_root.Join($"{Gpu}/mdev_supported_types/i915-GVTg_V5_4/create")));
+    }
+
+    [Fact]
+    public void CreateDevice_UnknownType_ThrowsEnoent()
+    {
+        var error = Assert.Throws<SysfsException>(() => _sysfs.CreateDevice("0000:00:02.0", "i915-GVTg_V5_1", Guid.Parse(Uuid)));
+
+        Assert.Equal(Errno.ENOENT, error.Errno);
+        Assert.EndsWith("/mdev_supported_types/i915-GVTg_V5_1/create", error.Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RemoveDevice_WritesOne()
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_8");
+
+        _sysfs.RemoveDevice(Guid.Parse(Uuid));
+
+        Assert.Equal("1", File.ReadAllText(_root.Join($"{Gpu}/{Uuid}/remove")));
+    }
+
+    [Theory]
+    [InlineData("../remove")]
+    [InlineData("/etc/passwd")]
+    [InlineData("vendor/../../x")]
+    public void WriteDeviceAttribute_PathLeavingDevice_ThrowsEinval(string attribute)
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_8");
+
+        Assert.Equal(Errno.EINVAL, Assert.Throws<SysfsException>(() => _sysfs.WriteDeviceAttribute(Guid.Parse(Uuid), attribute, "1")).Errno);
+    }
+
+    [Fact]
+    public void WriteFile_KernelRefusal_CarriesErrno()
+    {
+        // /dev/full refuses every write with ENOSPC, as a driver out of resources does.
+        var error = Assert.Throws<SysfsException>(() => SysfsRoot.WriteFile("/dev/full", "x"));
+
+        Assert.Equal(Errno.ENOSPC, error.Errno);
+        Assert.Equal("No space left on device: /dev/full", error.Message);
+    }
+
+    public void Dispose() => _root.Dispose();
+}
