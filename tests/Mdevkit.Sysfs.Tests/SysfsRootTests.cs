@@ -1,3 +1,5 @@
+using Mdevkit.TestSupport;
+
 namespace Mdevkit.Sysfs.Tests;
 
 public sealed class SysfsRootTests : IDisposable

@@ -1,7 +1,7 @@
-namespace Mdevkit.Sysfs.Tests;
+namespace Mdevkit.TestSupport;
 
 /// <summary>A root directory of real files for one test, named after the test class so a leaked one is easy to spot.</summary>
-internal sealed class TempRoot : IDisposable
+public sealed class TempRoot : IDisposable
 {
     public TempRoot(string owner)
     {

@@ -1,0 +1,98 @@
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Management;
+
+/// <summary>A persistent device definition: which parent, which UUID, and its configuration.</summary>
+/// <param name="Parent">The parent's name, as <c>sys/class/mdev_bus</c> lists it.</param>
+/// <param name="Uuid">The device's UUID.</param>
+/// <param name="Config">Its configuration.</param>
+public sealed record Definition(string Parent, Guid Uuid, DeviceConfig Config);
+
+/// <summary>
+/// The definitions in <c>etc/mdevctl.d/&lt;parent&gt;/&lt;uuid&gt;</c>. Writes are atomic (a temporary file in the
+/// same directory, then a rename), so a crash never leaves half a file and a watcher sees one event.
+/// </summary>
+public sealed class DefinitionStore(MdevctlEnvironment environment)
+{
+    private const string ScriptsDirectory = "scripts.d";
+
+    /// <summary>Raised for a file that is not named by a UUID, with mdevctl's warning text.</summary>
+    public event Action<string>? Warning;
+
+    /// <summary>Every definition, parents in byte order, devices by UUID text.</summary>
+    /// <param name="parent">Only this parent's, when given.</param>
+    /// <param name="uuid">Only this UUID's, when given.</param>
+    /// <exception cref="ConfigException">A definition file is not valid; nothing is returned then, as in mdevctl.</exception>
+    public IReadOnlyList<Definition> Load(string? parent = null, Guid? uuid = null)
+    {
+        var root = environment.ConfigDirectory;
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+        var definitions = new List<Definition>();
+        foreach (var parentDirectory in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            var parentName = Path.GetFileName(parentDirectory);
+            if (parentName == ScriptsDirectory || (parent is not null && parentName != parent))
+            {
+                continue;
+            }
+            foreach (var file in Directory.GetFiles(parentDirectory).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(file);
+                if (!MdevUuid.TryParse(name, out var fileUuid))
+                {
+                    Warning?.Invoke($"Can't determine uuid for file '{name}'");
+                    continue;
+                }
+                if (uuid is null || uuid == fileUuid)
+                {
+                    definitions.Add(new Definition(parentName, fileUuid, DeviceConfig.Parse(File.ReadAllText(file))));
+                }
+            }
+        }
+        return definitions;
+    }
+
+    /// <summary>Whether a definition exists for (<paramref name="parent"/>, <paramref name="uuid"/>).</summary>
+    public bool Exists(string parent, Guid uuid) => File.Exists(PathOf(parent, uuid));
+
+    /// <summary>Writes a definition atomically, making the parent's directory if needed.</summary>
+    /// <exception cref="ArgumentException">The parent name would leave the configuration directory.</exception>
+    public void Save(Definition definition)
+    {
+        var path = PathOf(definition.Parent, definition.Uuid);
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Join(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(definition.Config.ToPrettyJson());
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes a definition. The parent's directory stays, as mdevctl leaves it (udev's autostart rule tests for it).</summary>
+    public void Delete(string parent, Guid uuid) => File.Delete(PathOf(parent, uuid));
+
+    private string PathOf(string parent, Guid uuid)
+    {
+        if (!SysfsRoot.IsPathComponent(parent) || parent == ScriptsDirectory)
+        {
+            throw new ArgumentException($"'{parent}' is not a parent device name", nameof(parent));
+        }
+        return Path.Join(environment.ConfigDirectory, parent, MdevUuid.Format(uuid));
+    }
+}

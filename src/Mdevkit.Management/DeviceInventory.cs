@@ -1,0 +1,64 @@
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Management;
+
+/// <summary>A device as a listing shows it: where it is, its configuration, and whether it runs and is defined.</summary>
+/// <param name="Uuid">The device's UUID.</param>
+/// <param name="Parent">Its parent.</param>
+/// <param name="Config">Type, start mode and attributes.</param>
+/// <param name="IsActive">Whether it exists in the kernel (on this parent, with this type).</param>
+/// <param name="IsDefined">Whether a definition for (parent, UUID) exists.</param>
+public sealed record ListedDevice(Guid Uuid, string Parent, DeviceConfig Config, bool IsActive, bool IsDefined);
+
+/// <summary>Joins what runs (sysfs) with what is defined (<c>etc/mdevctl.d</c>), the way mdevctl's listings do.</summary>
+public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionStore definitions)
+{
+    /// <summary>
+    /// The active devices. Start mode and the <c>(defined)</c> mark come from a definition on the same
+    /// parent; attributes are not shown (the kernel cannot tell them; callouts may).
+    /// </summary>
+    public IReadOnlyList<ListedDevice> Active(Guid? uuid = null, string? parent = null)
+    {
+        var listed = new List<ListedDevice>();
+        foreach (var device in environment.Sysfs.GetActiveDevices())
+        {
+            if ((uuid is not null && device.Uuid != uuid) || (parent is not null && device.Parent != parent))
+            {
+                continue;
+            }
+            var definition = SysfsRoot.IsPathComponent(device.Parent) && definitions.Exists(device.Parent, device.Uuid)
+                ? definitions.Load(device.Parent, device.Uuid).SingleOrDefault()
+                : null;
+            var config = new DeviceConfig(device.Type, definition?.Config.AutoStart ?? false, []);
+            listed.Add(new ListedDevice(device.Uuid, device.Parent, config, IsActive: true, IsDefined: definition is not null));
+        }
+        return Sorted(listed);
+    }
+
+    /// <summary>The defined devices; <c>(active)</c> when the UUID runs on the same parent with the same type.</summary>
+    /// <exception cref="ConfigException">A definition file is not valid.</exception>
+    public IReadOnlyList<ListedDevice> Defined(Guid? uuid = null, string? parent = null)
+    {
+        var active = environment.Sysfs.GetActiveDevices().ToDictionary(device => device.Uuid);
+        var listed = definitions.Load(parent, uuid).Select(definition =>
+        {
+            var running = active.TryGetValue(definition.Uuid, out var device)
+                && device.Parent == definition.Parent && device.Type == definition.Config.MdevType;
+            return new ListedDevice(definition.Uuid, definition.Parent, definition.Config, running, IsDefined: true);
+        });
+        return Sorted(listed);
+    }
+
+    /// <summary>Each parent's types, parents in byte order, types by id.</summary>
+    /// <exception cref="SysfsException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
+    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null) =>
+        [
+            .. environment.Sysfs.GetParentNames()
+                .Where(name => parent is null || name == parent)
+                .Select(name => (name, environment.Sysfs.GetTypes(name))),
+        ];
+
+    // Parents by byte order, then devices by UUID: the UUID's bytes, which is its lowercase text order.
+    private static List<ListedDevice> Sorted(IEnumerable<ListedDevice> devices) =>
+        [.. devices.OrderBy(device => device.Parent, StringComparer.Ordinal).ThenBy(device => MdevUuid.Format(device.Uuid), StringComparer.Ordinal)];
+}

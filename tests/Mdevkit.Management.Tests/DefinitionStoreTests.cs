@@ -1,0 +1,68 @@
+using Mdevkit.TestSupport;
+
+namespace Mdevkit.Management.Tests;
+
+public sealed class DefinitionStoreTests : IDisposable
+{
+    private readonly TempRoot _root = new(nameof(DefinitionStoreTests));
+    private readonly DefinitionStore _store;
+
+    public DefinitionStoreTests() => _store = new DefinitionStore(new MdevctlEnvironment(_root.Path));
+
+    [Fact]
+    public void Save_WritesPrettyJsonAtomicallyWithoutLeftovers()
+    {
+        var uuid = Guid.NewGuid();
+        var config = new DeviceConfig("mtty-2", AutoStart: true, [new("a", "1")]);
+
+        _store.Save(new Definition("mtty", uuid, config));
+        _store.Save(new Definition("mtty", uuid, config with { AutoStart = false }));
+
+        var directory = _root.Join("etc/mdevctl.d/mtty");
+        Assert.Equal([uuid.ToString()], Directory.GetFiles(directory).Select(Path.GetFileName));
+        Assert.Equal((config with { AutoStart = false }).ToPrettyJson(), File.ReadAllText(Path.Join(directory, uuid.ToString())));
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("../../tmp")]
+    [InlineData("a/b")]
+    [InlineData("scripts.d")]
+    [InlineData("")]
+    public void Save_ParentLeavingConfigDirectory_IsRefusedAndWritesNothing(string parent)
+    {
+        Assert.Throws<ArgumentException>(() => _store.Save(new Definition(parent, Guid.NewGuid(), new DeviceConfig("t", false, []))));
+
+        Assert.False(Directory.Exists(_root.Join("etc")) && Directory.EnumerateFiles(_root.Path, "*", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public void Load_SkipsScriptsDirectoryAndWarnsAboutNonUuidFiles()
+    {
+        var uuid = Guid.NewGuid();
+        _store.Save(new Definition("0.0.0123", uuid, new DeviceConfig("vfio_ccw-io", false, [])));
+        _root.File("etc/mdevctl.d/scripts.d/callouts/x", "");
+        _root.File("etc/mdevctl.d/0.0.0123/notes.txt", "");
+        var warnings = new List<string>();
+        _store.Warning += warnings.Add;
+
+        var definition = Assert.Single(_store.Load());
+
+        Assert.Equal(("0.0.0123", uuid), (definition.Parent, definition.Uuid));
+        Assert.Equal(["Can't determine uuid for file 'notes.txt'"], warnings);
+    }
+
+    [Fact]
+    public void Delete_RemovesFileKeepsParentDirectory()
+    {
+        var uuid = Guid.NewGuid();
+        _store.Save(new Definition("mtty", uuid, new DeviceConfig("mtty-1", false, [])));
+
+        _store.Delete("mtty", uuid);
+
+        Assert.False(_store.Exists("mtty", uuid));
+        Assert.True(Directory.Exists(_root.Join("etc/mdevctl.d/mtty")));
+    }
+
+    public void Dispose() => _root.Dispose();
+}

@@ -1,0 +1,166 @@
+using Mdevkit.TestSupport;
+
+namespace Mdevkit.Management.Tests;
+
+/// <summary>list and types output on a fixture root: two parents with running devices and definitions.</summary>
+public sealed class ListingTests : IDisposable
+{
+    private const string P0 = "0000:00:02.0";
+    private const string P1 = "0000:00:03.0";
+    private const string U0 = "976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9";
+    private const string U1 = "59e8b599-afdd-4766-a59e-415ef4f5a492";
+    private const string U2 = "4a0a190f-dcf3-4def-9342-c48768f0c940";
+    private const string U3 = "9f579710-6ffc-4201-987a-4ffa0fb1f3a5";
+    private readonly TempRoot _root = new(nameof(ListingTests));
+    private readonly DeviceInventory _inventory;
+
+    public ListingTests()
+    {
+        var p0 = $"sys/devices/pci0000:00/{P0}";
+        var p1 = $"sys/devices/pci0000:00/{P1}";
+        _root.Parent(p0, P0);
+        _root.Parent(p1, P1);
+        _root.Type(p0, "arbitrary_type1", 1, "vfio-pci", "name1", "description 1\nsecond line\n");
+        _root.Type(p1, "arbitrary_type2", 16, "vfio-pci", "GRID M10-0Q", null);
+        _root.Type(p1, "nvidia-155", 4, "vfio-pci", null, null);
+        _root.Device(p0, U0, "arbitrary_type1");
+        _root.Device(p1, U1, "arbitrary_type2");
+        _root.File($"etc/mdevctl.d/{P0}/{U2}", """{"mdev_type":"i915-GVTg_V5_8","start":"auto","attrs":[]}""");
+        var ap = """{"mdev_type":"vfio_ap-passthrough","start":"manual","attrs":[{"assign_adapter":"5"},{"assign_domain":"0xab"}]}""";
+        _root.File($"etc/mdevctl.d/{P1}/{U3}", ap);
+        _root.File($"etc/mdevctl.d/{P0}/{U3}", ap);
+        _root.File($"etc/mdevctl.d/{P1}/{U1}", """{"mdev_type":"arbitrary_type2","start":"auto"}""");
+        var environment = new MdevctlEnvironment(_root.Path);
+        _inventory = new DeviceInventory(environment, new DefinitionStore(environment));
+    }
+
+    [Fact]
+    public void ListActive_Text_MarksDefinedAndTakesStartFromDefinition()
+    {
+        Assert.Equal(
+            $"{U0} {P0} arbitrary_type1 manual\n{U1} {P1} arbitrary_type2 auto (defined)\n",
+            MdevctlFormat.ListText(_inventory.Active(), definedListing: false, verbose: true));
+    }
+
+    [Fact]
+    public void ListDefined_VerboseText_SortsByParentThenUuidAndShowsAttributes()
+    {
+        Assert.Equal(
+            $"{U2} {P0} i915-GVTg_V5_8 auto\n" +
+            $"{U3} {P0} vfio_ap-passthrough manual\n  Attrs:\n    @{{0}}: {{\"assign_adapter\":\"5\"}}\n    @{{1}}: {{\"assign_domain\":\"0xab\"}}\n" +
+            $"{U1} {P1} arbitrary_type2 auto (active)\n" +
+            $"{U3} {P1} vfio_ap-passthrough manual\n  Attrs:\n    @{{0}}: {{\"assign_adapter\":\"5\"}}\n    @{{1}}: {{\"assign_domain\":\"0xab\"}}\n",
+            MdevctlFormat.ListText(_inventory.Defined(), definedListing: true, verbose: true));
+    }
+
+    [Fact]
+    public void ListDefined_Json_IsParentHierarchy()
+    {
+        var json = MdevctlFormat.ListJson(_inventory.Defined(parent: P1), uuidRequested: false);
+
+        Assert.Equal(
+            $$"""
+            [
+              {
+                "{{P1}}": [
+                  {
+                    "{{U1}}": {
+                      "mdev_type": "arbitrary_type2",
+                      "start": "auto",
+                      "attrs": []
+                    }
+                  },
+                  {
+                    "{{U3}}": {
+                      "mdev_type": "vfio_ap-passthrough",
+                      "start": "manual",
+                      "attrs": [
+                        {
+                          "assign_adapter": "5"
+                        },
+                        {
+                          "assign_domain": "0xab"
+                        }
+                      ]
+                    }
+                  }
+                ]
+              }
+            ]
+            """,
+            json);
+    }
+
+    [Fact]
+    public void ListJson_OneUuidMatchingOneDevice_IsBareConfig()
+    {
+        var json = MdevctlFormat.ListJson(_inventory.Defined(uuid: Guid.Parse(U3), parent: P0), uuidRequested: true);
+
+        Assert.StartsWith("{\n  \"mdev_type\": \"vfio_ap-passthrough\",", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ListJson_OneUuidOnTwoParents_IsHierarchy()
+    {
+        var json = MdevctlFormat.ListJson(_inventory.Defined(uuid: Guid.Parse(U3)), uuidRequested: true);
+
+        Assert.StartsWith($"[\n  {{\n    \"{P0}\": [", json, StringComparison.Ordinal);
+        Assert.Contains($"\n    \"{P1}\": [", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ListJson_NoMatch_IsEmptyArray()
+    {
+        Assert.Equal("[]", MdevctlFormat.ListJson(_inventory.Defined(parent: "nonexistent"), uuidRequested: false));
+        Assert.Equal("[]", MdevctlFormat.ListJson(_inventory.Active(uuid: Guid.NewGuid()), uuidRequested: true));
+        Assert.Equal("", MdevctlFormat.ListText(_inventory.Active(parent: "nonexistent"), definedListing: false, verbose: false));
+    }
+
+    [Fact]
+    public void Types_Text_ShowsOptionalNameAndOneLineDescription()
+    {
+        Assert.Equal(
+            $"{P0}\n  arbitrary_type1\n    Available instances: 1\n    Device API: vfio-pci\n    Name: name1\n    Description: description 1, second line\n" +
+            $"{P1}\n  arbitrary_type2\n    Available instances: 16\n    Device API: vfio-pci\n    Name: GRID M10-0Q\n" +
+            "  nvidia-155\n    Available instances: 4\n    Device API: vfio-pci\n",
+            MdevctlFormat.TypesText(_inventory.Types()));
+    }
+
+    [Fact]
+    public void Types_Json_OmitsAbsentFields()
+    {
+        Assert.Equal(
+            $$"""
+            [
+              {
+                "{{P1}}": [
+                  {
+                    "arbitrary_type2": {
+                      "available_instances": 16,
+                      "device_api": "vfio-pci",
+                      "name": "GRID M10-0Q"
+                    }
+                  },
+                  {
+                    "nvidia-155": {
+                      "available_instances": 4,
+                      "device_api": "vfio-pci"
+                    }
+                  }
+                ]
+              }
+            ]
+            """,
+            MdevctlFormat.TypesJson(_inventory.Types(P1)));
+    }
+
+    [Fact]
+    public void Defined_InvalidFile_FailsWholeListing()
+    {
+        _root.File($"etc/mdevctl.d/{P0}/{U0}", "{\"mdev_type\":\"x\"}");
+
+        Assert.Equal("invalid json", Assert.Throws<ConfigException>(() => _inventory.Defined()).Message);
+    }
+
+    public void Dispose() => _root.Dispose();
+}
