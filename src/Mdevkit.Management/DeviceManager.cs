@@ -1,0 +1,397 @@
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Management;
+
+/// <summary>What <c>define</c> is asked to do.</summary>
+/// <param name="Uuid">The device's UUID; a new one when null.</param>
+/// <param name="Parent">The parent; taken from the running device when null.</param>
+/// <param name="Type">The type; taken from the running device when null.</param>
+/// <param name="AutoStart">Whether the device starts when its parent registers.</param>
+/// <param name="Json">A configuration to define from (the text of a <c>--jsonfile</c>), with its path for messages.</param>
+public sealed record DefineRequest(Guid? Uuid, string? Parent, string? Type, bool AutoStart, (string Path, string Text)? Json = null);
+
+/// <summary>What <c>start</c> is asked to do.</summary>
+/// <param name="Uuid">A defined device, or the UUID of a new transient one; a new UUID when null.</param>
+/// <param name="Parent">The parent, for a transient device or to pick one definition.</param>
+/// <param name="Type">The type of a transient device.</param>
+/// <param name="Json">A configuration to start a transient device from.</param>
+public sealed record StartRequest(Guid? Uuid, string? Parent, string? Type, (string Path, string Text)? Json = null);
+
+/// <summary>What <c>modify</c> is asked to do to a stored definition.</summary>
+/// <param name="Uuid">The defined device.</param>
+/// <param name="Parent">Which parent's definition, when there are several.</param>
+/// <param name="Type">A new type.</param>
+/// <param name="AddAttribute">An attribute to insert, with its value.</param>
+/// <param name="DeleteAttribute">Whether to delete an attribute.</param>
+/// <param name="Index">Where to insert, or which to delete; the end when null.</param>
+/// <param name="Value">The value for <paramref name="AddAttribute"/>.</param>
+/// <param name="Auto">Set autostart.</param>
+/// <param name="Manual">Clear autostart.</param>
+/// <param name="Json">A configuration that replaces the definition's type, start and attributes.</param>
+public sealed record ModifyRequest(
+    Guid Uuid,
+    string? Parent = null,
+    string? Type = null,
+    string? AddAttribute = null,
+    bool DeleteAttribute = false,
+    uint? Index = null,
+    string? Value = null,
+    bool Auto = false,
+    bool Manual = false,
+    (string Path, string Text)? Json = null);
+
+/// <summary>
+/// mdevctl's operations on devices and definitions, with its checks and messages: define, undefine,
+/// modify, start (rolling the device back when an attribute write fails), stop, and the autostart of a
+/// parent's devices.
+/// </summary>
+public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStore definitions)
+{
+    private SysfsRoot Sysfs => environment.Sysfs;
+
+    /// <summary>Defines a device; returns its UUID.</summary>
+    /// <exception cref="MdevctlException">With mdevctl's message.</exception>
+    public Guid Define(DefineRequest request)
+    {
+        var uuid = request.Uuid ?? Guid.NewGuid();
+        Definition definition;
+        if (request.Json is { } json)
+        {
+            if (request.Type is not null)
+            {
+                throw new MdevctlException($"Device type cannot be specified separately from \"{json.Path}\"");
+            }
+            var parent = request.Parent ?? throw new MdevctlException($"Parent device required to define device via \"{json.Path}\"");
+            RequireParentName(parent);
+            if (definitions.Exists(parent, uuid))
+            {
+                throw new MdevctlException($"Cowardly refusing to overwrite existing config for {parent}/{MdevUuid.Format(uuid)}");
+            }
+            definition = new Definition(parent, uuid, ParseJson(json.Text));
+        }
+        else
+        {
+            ActiveDevice? running = null;
+            if (request.Uuid is not null && Sysfs.TryGetActiveDevice(uuid, out var device))
+            {
+                running = device;
+            }
+            if (request.Uuid is not null && request.Parent is null && (running is null || request.Type is not null))
+            {
+                throw new MdevctlException("No parent specified");
+            }
+            var parent = request.Parent ?? running?.Parent ?? throw new MdevctlException("No parent specified");
+            var type = request.Type ?? running?.Type ?? throw new MdevctlException("No type specified");
+            RequireParentName(parent);
+            if (definitions.Exists(parent, uuid))
+            {
+                throw new MdevctlException($"Device {MdevUuid.Format(uuid)} on {parent} already defined");
+            }
+            definition = new Definition(parent, uuid, new DeviceConfig(type, request.AutoStart, []));
+        }
+        Save(definition);
+        return uuid;
+    }
+
+    /// <summary>Removes every definition of a UUID (on one parent when given); running devices stay.</summary>
+    /// <exception cref="MdevctlException">No definition matches.</exception>
+    public void Undefine(Guid uuid, string? parent)
+    {
+        var matches = LoadDefinitions(parent, uuid);
+        if (matches.Count == 0)
+        {
+            throw new MdevctlException("No devices match the specified uuid");
+        }
+        foreach (var definition in matches)
+        {
+            definitions.Delete(definition.Parent, definition.Uuid);
+        }
+    }
+
+    /// <summary>Changes a stored definition.</summary>
+    /// <exception cref="MdevctlException">With mdevctl's message.</exception>
+    public void Modify(ModifyRequest request)
+    {
+        Definition definition;
+        if (request.Json is { } json)
+        {
+            var parent = request.Parent ?? throw new MdevctlException("Parent device required to modify device via json file");
+            RequireParentName(parent);
+            definition = new Definition(parent, request.Uuid, ParseJson(json.Text));
+        }
+        else
+        {
+            definition = SingleDefinition(request.Uuid, request.Parent);
+            if (request.Auto && request.Manual)
+            {
+                throw new MdevctlException("'auto' and 'manual' are mutually exclusive");
+            }
+            var config = definition.Config with
+            {
+                MdevType = request.Type ?? definition.Config.MdevType,
+                AutoStart = request.Auto || (!request.Manual && definition.Config.AutoStart),
+            };
+            definition = definition with { Config = config };
+        }
+        definition = definition with { Config = definition.Config with { Attributes = EditAttributes(definition, request) } };
+        Save(definition);
+    }
+
+    /// <summary>Starts a defined device or a transient one; returns its UUID.</summary>
+    /// <exception cref="MdevctlException">With mdevctl's message; a device whose attributes could not be written is removed again.</exception>
+    public Guid Start(StartRequest request)
+    {
+        var uuid = request.Uuid ?? Guid.NewGuid();
+        Definition device;
+        if (request.Json is { } json)
+        {
+            var config = ParseJson(json.Text);
+            if (request.Type is not null)
+            {
+                throw new MdevctlException("Device type cannot be specified separately from json file");
+            }
+            var parent = request.Parent ?? throw new MdevctlException("Parent device required to start device via json file");
+            device = new Definition(parent, uuid, config);
+        }
+        else
+        {
+            var defined = request.Uuid is null ? [] : LoadDefinitions(request.Parent, uuid);
+            if (defined.Count > 1)
+            {
+                throw new MdevctlException($"Multiple definitions found for device {MdevUuid.Format(uuid)}. Please specify a parent.");
+            }
+            if (defined.Count == 1)
+            {
+                device = defined[0];
+                if (request.Type is not null && request.Type != device.Config.MdevType)
+                {
+                    throw new MdevctlException($"Device {MdevUuid.Format(uuid)} already exists on parent {device.Parent} with type {device.Config.MdevType}");
+                }
+            }
+            else
+            {
+                if (request.Type is not null && request.Parent is null)
+                {
+                    throw new MdevctlException("can't provide type without parent");
+                }
+                if (request.Type is null || request.Parent is null)
+                {
+                    throw new MdevctlException("Device is insufficiently specified");
+                }
+                device = new Definition(request.Parent, uuid, new DeviceConfig(request.Type, false, []));
+            }
+        }
+        Create(device);
+        return uuid;
+    }
+
+    /// <summary>Stops (removes) a running device.</summary>
+    /// <exception cref="MdevctlException">The device is not running or the kernel refused.</exception>
+    public void Stop(Guid uuid)
+    {
+        if (!Sysfs.TryGetActiveDevice(uuid, out _))
+        {
+            throw new MdevctlException($"Error removing device {MdevUuid.Format(uuid)}", MdevctlException.OsError(Errno.ENOENT));
+        }
+        Remove(uuid);
+    }
+
+    /// <summary>
+    /// Starts every autostart definition of a parent, as udev does when the parent registers. A device
+    /// that fails is reported through <paramref name="warn"/> and the others still start; a device that
+    /// already runs as defined is left alone, so a second event for the same parent starts nothing twice.
+    /// </summary>
+    public void StartParentDevices(string parent, Action<string> warn)
+    {
+        RequireParentName(parent);
+        foreach (var definition in LoadDefinitions(parent, null).Where(definition => definition.Config.AutoStart))
+        {
+            if (Sysfs.TryGetActiveDevice(definition.Uuid, out var running)
+                && running.Parent == definition.Parent && running.Type == definition.Config.MdevType)
+            {
+                continue;
+            }
+            try
+            {
+                Create(definition);
+            }
+            catch (MdevctlException e)
+            {
+                warn($"Failed to start device {MdevUuid.Format(definition.Uuid)}: {string.Join(": ", [e.Message, .. e.Causes])}");
+            }
+        }
+    }
+
+    private void Create(Definition device)
+    {
+        var (parent, uuid, config) = device;
+        if (Sysfs.TryGetActiveDevice(uuid, out var existing))
+        {
+            throw new MdevctlException(
+                existing.Parent != parent ? "Device exists under different parent"
+                : existing.Type != config.MdevType ? "Device exists with different type"
+                : "Device already exists");
+        }
+        if (!Sysfs.ParentExists(parent))
+        {
+            var similar = Sysfs.GetParentNames().FirstOrDefault(name => string.Equals(name, parent, StringComparison.OrdinalIgnoreCase));
+            throw new MdevctlException(similar is null
+                ? $"Unable to find parent device '{parent}'"
+                : $"Unable to find parent device '{parent}'. Did you mean '{similar}'?");
+        }
+        var types = Directory.Exists(Path.Join(Sysfs.PathOf(SysfsPaths.MdevBusClass), parent, SysfsNames.SupportedTypes))
+            ? Sysfs.GetTypes(parent)
+            : throw new MdevctlException($"Parent {parent} is not currently registered for mdev support");
+        var type = types.FirstOrDefault(candidate => candidate.Id == config.MdevType)
+            ?? throw new MdevctlException($"Parent {parent} does not support mdev type {config.MdevType}");
+        if (type.AvailableInstances == 0)
+        {
+            throw new MdevctlException($"No available instances of {config.MdevType} on {parent}");
+        }
+        try
+        {
+            Sysfs.CreateDevice(parent, config.MdevType, uuid);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Failed to create mdev {MdevUuid.Format(uuid)}, type {config.MdevType} on {parent}", e);
+        }
+        foreach (var (name, value) in config.Attributes)
+        {
+            try
+            {
+                WriteAttribute(uuid, name, value);
+            }
+            catch
+            {
+                // A half-configured device is worse than none: take it away again.
+                Remove(uuid);
+                throw;
+            }
+        }
+    }
+
+    private void WriteAttribute(Guid uuid, string name, string value)
+    {
+        var components = name.Split('/');
+        var path = Path.Join(Sysfs.PathOf(SysfsPaths.MdevBusDevices), MdevUuid.Format(uuid), name);
+        if (components.Any(component => !SysfsRoot.IsPathComponent(component)) || !Path.Exists(path))
+        {
+            throw new MdevctlException($"Invalid attribute '{name}'");
+        }
+        try
+        {
+            Sysfs.WriteDeviceAttribute(uuid, name, value);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Failed to write {value} to attribute {name}", e);
+        }
+    }
+
+    private void Remove(Guid uuid)
+    {
+        try
+        {
+            Sysfs.RemoveDevice(uuid);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Error removing device {MdevUuid.Format(uuid)}", e);
+        }
+    }
+
+    private static List<KeyValuePair<string, string>> EditAttributes(Definition definition, ModifyRequest request)
+    {
+        var attributes = definition.Config.Attributes.ToList();
+        var index = request.Index is { } requested ? (int?)requested : null;
+        if (request.AddAttribute is { } name)
+        {
+            var value = request.Value ?? throw new MdevctlException("No attribute value provided");
+            if (index > attributes.Count)
+            {
+                throw InvalidIndex(definition, index.Value);
+            }
+            attributes.Insert(index ?? attributes.Count, new(name, value));
+        }
+        else if (request.DeleteAttribute)
+        {
+            if (index >= attributes.Count)
+            {
+                throw InvalidIndex(definition, index.Value);
+            }
+            if (attributes.Count > 0)
+            {
+                attributes.RemoveAt(index ?? attributes.Count - 1);
+            }
+        }
+        return attributes;
+    }
+
+    private static MdevctlException InvalidIndex(Definition definition, int index)
+    {
+        var hint = definition.Config.Attributes.Count == 0
+            ? $"Device {MdevUuid.Format(definition.Uuid)} has no attributes"
+            : MdevctlFormat.ListText([new ListedDevice(definition.Uuid, definition.Parent, definition.Config, false, true)], definedListing: true, verbose: true)
+                .Split('\n', 2)[1];
+        return new MdevctlException($"Attribute index {index} is invalid\n{hint}");
+    }
+
+    private Definition SingleDefinition(Guid uuid, string? parent)
+    {
+        var matches = LoadDefinitions(parent, uuid);
+        return matches.Count switch
+        {
+            0 => throw new MdevctlException(parent is null
+                ? $"Mediated device {MdevUuid.Format(uuid)} is not defined"
+                : $"{parent}/{MdevUuid.Format(uuid)} is not defined"),
+            1 => matches[0],
+            _ => throw new MdevctlException($"Multiple definitions found for {MdevUuid.Format(uuid)}, specify a parent"),
+        };
+    }
+
+    private IReadOnlyList<Definition> LoadDefinitions(string? parent, Guid? uuid)
+    {
+        try
+        {
+            return definitions.Load(parent, uuid);
+        }
+        catch (ConfigException e)
+        {
+            throw new MdevctlException(e.Message);
+        }
+    }
+
+    private void Save(Definition definition)
+    {
+        try
+        {
+            definitions.Save(definition);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MdevctlException.Wrap($"Failed to write config for device {MdevUuid.Format(definition.Uuid)}", e);
+        }
+    }
+
+    private static DeviceConfig ParseJson(string text)
+    {
+        try
+        {
+            return DeviceConfig.Parse(text);
+        }
+        catch (ConfigException e)
+        {
+            throw new MdevctlException(e.Message);
+        }
+    }
+
+    // Parent names become directory names under etc/mdevctl.d; one that could leave it is refused before anything is written.
+    private static void RequireParentName(string parent)
+    {
+        if (!SysfsRoot.IsPathComponent(parent) || parent == "scripts.d")
+        {
+            throw new MdevctlException($"Invalid parent device name '{parent}'");
+        }
+    }
+}

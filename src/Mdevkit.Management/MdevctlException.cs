@@ -1,0 +1,41 @@
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Management;
+
+/// <summary>
+/// A failed mdevctl operation. The message is mdevctl's, word for word; causes (the errors underneath,
+/// outermost first) are shown after it the way mdevctl shows them.
+/// </summary>
+public sealed class MdevctlException : Exception
+{
+    /// <summary>An error with mdevctl's message and the causes beneath it.</summary>
+    public MdevctlException(string message, params string[] causes) : base(message)
+    {
+        Causes = causes;
+    }
+
+    /// <summary>The errors underneath, outermost first (e.g. "Too many users (os error 87)").</summary>
+    public IReadOnlyList<string> Causes { get; }
+
+    /// <summary>An operating-system error as mdevctl prints it: its text and number.</summary>
+    public static string OsError(Errno errno) => $"{SysfsException.Describe(errno)} (os error {(int)errno})";
+
+    /// <summary>Wraps a sysfs failure under an mdevctl message.</summary>
+    public static MdevctlException Wrap(string message, Exception cause) =>
+        new(message, OsError(SysfsException.ToErrno(cause)));
+
+    /// <summary>The whole text mdevctl writes to stderr: <c>Error: …</c> and a <c>Caused by:</c> block.</summary>
+    public string Render()
+    {
+        var text = $"Error: {Message}\n";
+        if (Causes.Count == 1)
+        {
+            text += $"\nCaused by:\n    {Causes[0]}\n";
+        }
+        else if (Causes.Count > 1)
+        {
+            text += "\nCaused by:\n" + string.Concat(Causes.Select((cause, index) => $"    {index}: {cause}\n"));
+        }
+        return text;
+    }
+}
