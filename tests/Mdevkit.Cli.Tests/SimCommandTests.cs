@@ -55,11 +55,5 @@ public sealed class SimCommandTests
         Assert.Contains("samples    The kernel's sample drivers: mtty, mdpy and mbochs\n", output, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter { NewLine = "\n" };
-        using var error = new StringWriter { NewLine = "\n" };
-        var exit = MdevkitCommand.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Run(params string[] args) => CliRunner.Run("mdevkit", args);
 }

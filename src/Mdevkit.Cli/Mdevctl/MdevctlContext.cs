@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Mdevkit.Management;
+
+namespace Mdevkit.Cli.Mdevctl;
+
+/// <summary>
+/// What every mdevctl-compatible command needs: the environment (root from <c>--root</c> or
+/// <c>MDEVCTL_ENV_ROOT</c>), the managers over it, and the writers. Errors are rendered here, once.
+/// </summary>
+internal sealed class MdevctlContext
+{
+    private MdevctlContext(MdevctlEnvironment environment, TextWriter output, TextWriter error)
+    {
+        Environment = environment;
+        Output = output;
+        Error = error;
+        Definitions = new DefinitionStore(environment);
+        Definitions.Warning += Warn;
+        Inventory = new DeviceInventory(environment, Definitions);
+        Manager = new DeviceManager(environment, Definitions);
+    }
+
+    public MdevctlEnvironment Environment { get; }
+
+    public TextWriter Output { get; }
+
+    public TextWriter Error { get; }
+
+    public DefinitionStore Definitions { get; }
+
+    public DeviceInventory Inventory { get; }
+
+    public DeviceManager Manager { get; }
+
+    /// <summary>A log line in mdevctl's format (env_logger's, at level WARN).</summary>
+    public void Warn(string message) =>
+        Error.Write($"[{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} WARN  mdevctl] {message}\n");
+
+    /// <summary>Runs a command's body: checks the installation as mdevctl does, and renders failures as mdevctl does (exit 1).</summary>
+    public static int Run(ParseResult parse, Option<string>? rootOption, Func<MdevctlContext, int> body)
+    {
+        var configuration = parse.InvocationConfiguration;
+        var root = rootOption is not null ? parse.GetValue(rootOption) : null;
+        var environment = root is not null ? new MdevctlEnvironment(root) : MdevctlEnvironment.FromEnvironment();
+        var context = new MdevctlContext(environment, configuration.Output, configuration.Error);
+        try
+        {
+            context.CheckInstallation();
+            return body(context);
+        }
+        catch (MdevctlException e)
+        {
+            context.Error.Write(e.Render());
+            return 1;
+        }
+    }
+
+    /// <summary>Reads a <c>--jsonfile</c> (a file, or <c>/dev/stdin</c> from a pipe) once.</summary>
+    public static (string Path, string Text)? ReadJsonFile(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+        try
+        {
+            return (path, File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MdevctlException.Wrap($"Unable to read file \"{path}\"", e);
+        }
+    }
+
+    // mdevctl refuses to run when its directories are missing: a sign of a broken installation.
+    private void CheckInstallation()
+    {
+        foreach (var directory in new[] { Environment.ConfigDirectory, Environment.CalloutDirectories[0], Environment.NotifierDirectories[0] })
+        {
+            if (!Directory.Exists(directory))
+            {
+                throw new MdevctlException($"Required directory \"{directory}\" doesn't exist. This may indicate a packaging or installation error");
+            }
+        }
+    }
+}
