@@ -11,11 +11,11 @@ namespace Mdevkit.Management;
 public sealed record ListedDevice(Guid Uuid, string Parent, DeviceConfig Config, bool IsActive, bool IsDefined);
 
 /// <summary>Joins what runs (sysfs) with what is defined (<c>etc/mdevctl.d</c>), the way mdevctl's listings do.</summary>
-public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionStore definitions)
+public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts)
 {
     /// <summary>
     /// The active devices. Start mode and the <c>(defined)</c> mark come from a definition on the same
-    /// parent; attributes are not shown (the kernel cannot tell them; callouts may).
+    /// parent; attributes only from a callout script, since the kernel cannot tell them.
     /// </summary>
     public IReadOnlyList<ListedDevice> Active(Guid? uuid = null, string? parent = null)
     {
@@ -30,6 +30,7 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
                 ? definitions.Load(device.Parent, device.Uuid).SingleOrDefault()
                 : null;
             var config = new DeviceConfig(device.Type, definition?.Config.AutoStart ?? false, []);
+            config = config with { Attributes = AttributesFromCallout(new Definition(device.Parent, device.Uuid, config)) };
             listed.Add(new ListedDevice(device.Uuid, device.Parent, config, IsActive: true, IsDefined: definition is not null));
         }
         return Sorted(listed);
@@ -57,6 +58,19 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
                 .Where(name => parent is null || name == parent)
                 .Select(name => (name, environment.Sysfs.GetTypes(name))),
         ];
+
+    // A script that fails or answers nonsense does not spoil the listing, as in mdevctl.
+    private IReadOnlyList<KeyValuePair<string, string>> AttributesFromCallout(Definition device)
+    {
+        try
+        {
+            return callouts.GetAttributes(device) ?? [];
+        }
+        catch (MdevctlException)
+        {
+            return [];
+        }
+    }
 
     // Parents by byte order, then devices by UUID: the UUID's bytes, which is its lowercase text order.
     private static List<ListedDevice> Sorted(IEnumerable<ListedDevice> devices) =>

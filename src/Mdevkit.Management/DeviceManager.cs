@@ -8,16 +8,18 @@ namespace Mdevkit.Management;
 /// <param name="Type">The type; taken from the running device when null.</param>
 /// <param name="AutoStart">Whether the device starts when its parent registers.</param>
 /// <param name="Json">A configuration to define from (the text of a <c>--jsonfile</c>), with its path for messages.</param>
-public sealed record DefineRequest(Guid? Uuid, string? Parent, string? Type, bool AutoStart, (string Path, string Text)? Json = null);
+/// <param name="Force">Go on when the pre callout fails.</param>
+public sealed record DefineRequest(Guid? Uuid, string? Parent, string? Type, bool AutoStart, (string Path, string Text)? Json = null, bool Force = false);
 
 /// <summary>What <c>start</c> is asked to do.</summary>
 /// <param name="Uuid">A defined device, or the UUID of a new transient one; a new UUID when null.</param>
 /// <param name="Parent">The parent, for a transient device or to pick one definition.</param>
 /// <param name="Type">The type of a transient device.</param>
 /// <param name="Json">A configuration to start a transient device from.</param>
-public sealed record StartRequest(Guid? Uuid, string? Parent, string? Type, (string Path, string Text)? Json = null);
+/// <param name="Force">Go on when the pre callout fails.</param>
+public sealed record StartRequest(Guid? Uuid, string? Parent, string? Type, (string Path, string Text)? Json = null, bool Force = false);
 
-/// <summary>What <c>modify</c> is asked to do to a stored definition.</summary>
+/// <summary>What <c>modify</c> is asked to do to a stored definition, or (with <paramref name="Live"/>) to a running device.</summary>
 /// <param name="Uuid">The defined device.</param>
 /// <param name="Parent">Which parent's definition, when there are several.</param>
 /// <param name="Type">A new type.</param>
@@ -28,6 +30,9 @@ public sealed record StartRequest(Guid? Uuid, string? Parent, string? Type, (str
 /// <param name="Auto">Set autostart.</param>
 /// <param name="Manual">Clear autostart.</param>
 /// <param name="Json">A configuration that replaces the definition's type, start and attributes.</param>
+/// <param name="Live">Apply <paramref name="Json"/> to the running device through a versioned callout script.</param>
+/// <param name="Defined">With <paramref name="Live"/>, store it in the definition too.</param>
+/// <param name="Force">Go on when the pre callout fails.</param>
 public sealed record ModifyRequest(
     Guid Uuid,
     string? Parent = null,
@@ -38,14 +43,17 @@ public sealed record ModifyRequest(
     string? Value = null,
     bool Auto = false,
     bool Manual = false,
-    (string Path, string Text)? Json = null);
+    (string Path, string Text)? Json = null,
+    bool Live = false,
+    bool Defined = false,
+    bool Force = false);
 
 /// <summary>
 /// mdevctl's operations on devices and definitions, with its checks and messages: define, undefine,
 /// modify, start (rolling the device back when an attribute write fails), stop, and the autostart of a
 /// parent's devices.
 /// </summary>
-public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStore definitions)
+public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts)
 {
     private SysfsRoot Sysfs => environment.Sysfs;
 
@@ -89,22 +97,43 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             definition = new Definition(parent, uuid, new DeviceConfig(type, request.AutoStart, []));
         }
-        Save(definition);
+        callouts.Invoke(CalloutAction.Define, definition, request.Force, () =>
+        {
+            // A running device's attributes are only known to its callout script; the definition keeps them.
+            if (Sysfs.TryGetActiveDevice(uuid, out _) && callouts.GetAttributes(definition) is { } attributes)
+            {
+                definition = definition with { Config = definition.Config with { Attributes = [.. definition.Config.Attributes, .. attributes] } };
+            }
+            Save(definition);
+        });
         return uuid;
     }
 
     /// <summary>Removes every definition of a UUID (on one parent when given); running devices stay.</summary>
-    /// <exception cref="MdevctlException">No definition matches.</exception>
-    public void Undefine(Guid uuid, string? parent)
+    /// <exception cref="MdevctlException">No definition matches, or one could not be removed (the others still are).</exception>
+    public void Undefine(Guid uuid, string? parent, bool force = false, Action<string>? warn = null)
     {
         var matches = LoadDefinitions(parent, uuid);
         if (matches.Count == 0)
         {
             throw new MdevctlException("No devices match the specified uuid");
         }
+        var failed = false;
         foreach (var definition in matches)
         {
-            definitions.Delete(definition.Parent, definition.Uuid);
+            try
+            {
+                callouts.Invoke(CalloutAction.Undefine, definition, force, () => definitions.Delete(definition.Parent, definition.Uuid));
+            }
+            catch (Exception e) when (e is MdevctlException or IOException or UnauthorizedAccessException)
+            {
+                failed = true;
+                warn?.Invoke($"Undefine of {MdevUuid.Format(uuid)} on parent {definition.Parent} failed with error: {e.Message}");
+            }
+        }
+        if (failed)
+        {
+            throw new MdevctlException("Undefine failed");
         }
     }
 
@@ -112,6 +141,11 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="MdevctlException">With mdevctl's message.</exception>
     public void Modify(ModifyRequest request)
     {
+        if (request.Live)
+        {
+            ModifyLive(request);
+            return;
+        }
         Definition definition;
         if (request.Json is { } json)
         {
@@ -134,7 +168,42 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             definition = definition with { Config = config };
         }
         definition = definition with { Config = definition.Config with { Attributes = EditAttributes(definition, request) } };
-        Save(definition);
+        callouts.Invoke(CalloutAction.Modify, definition, request.Force, () => Save(definition));
+    }
+
+    private void ModifyLive(ModifyRequest request)
+    {
+        if (request.Type is not null)
+        {
+            throw new MdevctlException("'type' cannot be changed on active mdev");
+        }
+        if (request.Auto || request.Manual)
+        {
+            throw new MdevctlException($"'{(request.Auto ? "auto" : "manual")}' cannot be changed on active mdev");
+        }
+        if (!Sysfs.TryGetActiveDevice(request.Uuid, out var running) || (request.Parent is not null && running.Parent != request.Parent))
+        {
+            throw new MdevctlException(request.Parent is null
+                ? $"Mediated device {MdevUuid.Format(request.Uuid)} is not active"
+                : $"Mediated device {request.Parent}/{MdevUuid.Format(request.Uuid)} is not active");
+        }
+        var json = request.Json ?? throw new MdevctlException("'live' option must be used with 'jsonfile' option");
+        var device = new Definition(running.Parent, request.Uuid, ParseJson(json.Text));
+        if (device.Config.MdevType != running.Type)
+        {
+            throw new MdevctlException("'type' cannot be changed on active mdev");
+        }
+        if (!request.Defined)
+        {
+            callouts.ModifyLive(device);
+            return;
+        }
+        if (SingleDefinition(request.Uuid, running.Parent).Config.MdevType != running.Type)
+        {
+            throw new MdevctlException("'type' of active and defined mdev does not match");
+        }
+        callouts.ModifyLive(device);
+        callouts.Invoke(CalloutAction.Modify, device, request.Force, () => Save(device));
     }
 
     /// <summary>Starts a defined device or a transient one; returns its UUID.</summary>
@@ -181,19 +250,20 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 device = new Definition(request.Parent, uuid, new DeviceConfig(request.Type, false, []));
             }
         }
-        Create(device);
+        callouts.Invoke(CalloutAction.Start, device, request.Force, () => Create(device));
         return uuid;
     }
 
     /// <summary>Stops (removes) a running device.</summary>
     /// <exception cref="MdevctlException">The device is not running or the kernel refused.</exception>
-    public void Stop(Guid uuid)
+    public void Stop(Guid uuid, bool force = false)
     {
-        if (!Sysfs.TryGetActiveDevice(uuid, out _))
+        if (!Sysfs.TryGetActiveDevice(uuid, out var running))
         {
             throw new MdevctlException($"Error removing device {MdevUuid.Format(uuid)}", MdevctlException.OsError(Errno.ENOENT));
         }
-        Remove(uuid);
+        var device = new Definition(running.Parent, uuid, new DeviceConfig(running.Type, false, []));
+        callouts.Invoke(CalloutAction.Stop, device, force, () => Remove(uuid));
     }
 
     /// <summary>
@@ -213,7 +283,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             try
             {
-                Create(definition);
+                callouts.Invoke(CalloutAction.Start, definition, force: false, () => Create(definition));
             }
             catch (MdevctlException e)
             {

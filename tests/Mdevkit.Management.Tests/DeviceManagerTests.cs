@@ -21,7 +21,7 @@ public sealed class DeviceManagerTests : IDisposable
         _root.Type(Gpu0, Type, 2, "vfio-pci", null, null);
         _root.Type(Gpu1, Type, 0, "vfio-pci", null, null);
         var environment = new MdevctlEnvironment(_root.Path);
-        _manager = new DeviceManager(environment, new DefinitionStore(environment));
+        _manager = new DeviceManager(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
     }
 
     private string StoredText(string parent, Guid uuid) => File.ReadAllText(_root.Join($"etc/mdevctl.d/{parent}/{uuid}"));

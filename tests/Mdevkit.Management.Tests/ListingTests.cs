@@ -31,7 +31,7 @@ public sealed class ListingTests : IDisposable
         _root.File($"etc/mdevctl.d/{P0}/{U3}", ap);
         _root.File($"etc/mdevctl.d/{P1}/{U1}", """{"mdev_type":"arbitrary_type2","start":"auto"}""");
         var environment = new MdevctlEnvironment(_root.Path);
-        _inventory = new DeviceInventory(environment, new DefinitionStore(environment));
+        _inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ internal static class DefineCommand
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
             var request = new DefineRequest(parse.GetValue(uuid), parse.GetValue(parent), parse.GetValue(type), parse.GetValue(auto),
-                MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)));
+                MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)), parse.GetValue(force));
             var defined = context.Manager.Define(request);
             if (request.Uuid is null)
             {

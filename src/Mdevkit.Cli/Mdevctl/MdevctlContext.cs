@@ -16,8 +16,9 @@ internal sealed class MdevctlContext
         Error = error;
         Definitions = new DefinitionStore(environment);
         Definitions.Warning += Warn;
-        Inventory = new DeviceInventory(environment, Definitions);
-        Manager = new DeviceManager(environment, Definitions);
+        var callouts = new Callouts(environment, Warn, error);
+        Inventory = new DeviceInventory(environment, Definitions, callouts);
+        Manager = new DeviceManager(environment, Definitions, callouts);
     }
 
     public MdevctlEnvironment Environment { get; }

@@ -20,9 +20,10 @@ internal static class ModifyCommand
         var live = MdevctlOptions.Flag("--live", "-l", "Modify the running device definition only unless used together with defined option");
         var defined = MdevctlOptions.Flag("--defined", "-d", "Modify the stored device definition");
         var jsonFile = MdevctlOptions.JsonFile("Specify device details in JSON format");
+        var force = MdevctlOptions.Force();
         var command = new Command("modify", "Modify the definition of a mediated device")
         {
-            uuid, parent, type, addAttribute, deleteAttribute, index, value, auto, manual, live, defined, jsonFile, MdevctlOptions.Force(),
+            uuid, parent, type, addAttribute, deleteAttribute, index, value, auto, manual, live, defined, jsonFile, force,
         };
         MdevctlOptions.OneOf(command, auto, manual, addAttribute, deleteAttribute, jsonFile);
         MdevctlOptions.Requires(command, addAttribute, value);
@@ -40,11 +41,6 @@ internal static class ModifyCommand
         MdevctlOptions.Conflict(command, jsonFile, type);
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            if (parse.GetValue(live))
-            {
-                // A live change reaches a running device only through a versioned callout script.
-                throw new MdevctlException("No callout script with version support found that supports live modify");
-            }
             context.Manager.Modify(new ModifyRequest(
                 parse.GetValue(uuid)!.Value,
                 parse.GetValue(parent),
@@ -55,7 +51,10 @@ internal static class ModifyCommand
                 parse.GetValue(value),
                 parse.GetValue(auto),
                 parse.GetValue(manual),
-                MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile))));
+                MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)),
+                parse.GetValue(live),
+                parse.GetValue(defined),
+                parse.GetValue(force)));
             return 0;
         }));
         return command;

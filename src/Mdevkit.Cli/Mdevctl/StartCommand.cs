@@ -12,12 +12,13 @@ internal static class StartCommand
         var parent = MdevctlOptions.Parent("Parent of the device to start");
         var type = MdevctlOptions.Type("Mdev type of the device to start");
         var jsonFile = MdevctlOptions.JsonFile("Details of the device to be started, in JSON format");
-        var command = new Command("start", "Start a mediated device") { uuid, parent, type, jsonFile, MdevctlOptions.Force() };
+        var force = MdevctlOptions.Force();
+        var command = new Command("start", "Start a mediated device") { uuid, parent, type, jsonFile, force };
         MdevctlOptions.OneOf(command, uuid, parent);
         MdevctlOptions.Conflict(command, jsonFile, type);
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            var request = new StartRequest(parse.GetValue(uuid), parse.GetValue(parent), parse.GetValue(type), MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)));
+            var request = new StartRequest(parse.GetValue(uuid), parse.GetValue(parent), parse.GetValue(type), MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)), parse.GetValue(force));
             var started = context.Manager.Start(request);
             if (request.Uuid is null)
             {

@@ -8,10 +8,11 @@ internal static class StopCommand
     public static Command Create(Option<string>? root)
     {
         var uuid = MdevctlOptions.Uuid("UUID of the device to stop", required: true);
-        var command = new Command("stop", "Stop a mediated device") { uuid, MdevctlOptions.Force() };
+        var force = MdevctlOptions.Force();
+        var command = new Command("stop", "Stop a mediated device") { uuid, force };
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            context.Manager.Stop(parse.GetValue(uuid)!.Value);
+            context.Manager.Stop(parse.GetValue(uuid)!.Value, parse.GetValue(force));
             return 0;
         }));
         return command;

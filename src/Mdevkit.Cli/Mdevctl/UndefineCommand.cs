@@ -9,10 +9,11 @@ internal static class UndefineCommand
     {
         var uuid = MdevctlOptions.Uuid("UUID of the device to be undefined", required: true);
         var parent = MdevctlOptions.Parent("Parent of the device to be undefined");
-        var command = new Command("undefine", "Undefine a persistent mediated device") { uuid, parent, MdevctlOptions.Force() };
+        var force = MdevctlOptions.Force();
+        var command = new Command("undefine", "Undefine a persistent mediated device") { uuid, parent, force };
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            context.Manager.Undefine(parse.GetValue(uuid)!.Value, parse.GetValue(parent));
+            context.Manager.Undefine(parse.GetValue(uuid)!.Value, parse.GetValue(parent), parse.GetValue(force), context.Warn);
             return 0;
         }));
         return command;
