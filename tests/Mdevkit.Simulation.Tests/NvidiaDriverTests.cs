@@ -1,4 +1,3 @@
-using Mdevkit.Simulation.Tree;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Simulation.Tests;
@@ -102,7 +101,6 @@ public sealed class NvidiaDriverTests
     {
         var uuid = _host.CreateOk(Gpu, "nvidia-15");
         var path = $"{HostFiles.DevicePath(uuid)}/nvidia/vgpu_params";
-        Assert.Equal(SysfsAttribute.ReadWrite, _host.Node(path).Mode);
         Assert.Equal("", _host.Read(path));
 
         Assert.Equal(Errno.None, _host.Write(path, "frame_rate_limiter=0\n"));

@@ -44,7 +44,7 @@ public class NvidiaDriver : MdevDriver<NvidiaDriver.VgpuType>, IAvailabilityHook
     private int _used;
 
     /// <summary>Creates the driver for one physical GPU offering <paramref name="types"/>.</summary>
-    protected NvidiaDriver(IReadOnlyList<VgpuType> types) => _types = types;
+    private NvidiaDriver(IReadOnlyList<VgpuType> types) => _types = types;
 
     /// <summary>A vGPU type: the profile's display heads, frame rate limit, framebuffer and how many fit on one GPU.</summary>
     public sealed record VgpuType(string SysfsName, string PrettyName, int Heads, int FrameRateLimit, int FramebufferMB, string MaxResolution, int MaxInstances)
