@@ -83,7 +83,8 @@ public sealed class NvidiaDriverTests
         _host.CreateOk(Gpu, "nvidia-20");
 
         Assert.Equal(Errno.EINVAL, _host.Create(Gpu, "nvidia-20", Guid.NewGuid()));
-        Assert.Equal(2, _host.Core.TryGetParent(Gpu, out var parent) ? parent.Devices.Count : -1);
+        Assert.Equal(0u, _host.Available(Gpu, "nvidia-20"));
+        Assert.Equal(2, _host.Core.Devices.Count);
     }
 
     [Fact]

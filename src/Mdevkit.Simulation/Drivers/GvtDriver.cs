@@ -36,10 +36,12 @@ public sealed class GvtDriver : MdevDriver<GvtDriver.GvtType>, IAvailabilityHook
         new("GVTg_V5_1", 512, 2048, 4, 16, "1920x1200"),
     ];
 
+    // Each pool is atomic on its own; taking from all three at once relies on the core calling probe under its lock.
     private readonly ResourcePool _low;
     private readonly ResourcePool _high;
     private readonly ResourcePool _fences;
     private readonly GvtType[] _types;
+    // Which vGPU ids are taken; slot 0 stays free for the idle vGPU.
     private readonly bool[] _ids = new bool[MaxVgpus + 1];
 
     /// <summary>Creates the driver for a GPU with the given resources, before the host's share is taken.</summary>
