@@ -57,4 +57,39 @@ internal static class HostFiles
             .ToDictionary(pair => $"{pair.parent.Name}/{pair.type.Id}", pair => host.Available(pair.parent.Name, pair.type.Id));
 
     public static SimulatedHost Boot(string profile) => SimulatedHost.Boot(Profiles.HostProfile.Load(profile));
+
+    /// <summary>Parses a profile given as JSON text.</summary>
+    public static Profiles.HostProfile Profile(string json) =>
+        Profiles.HostProfile.Parse(new MemoryStream(Encoding.UTF8.GetBytes(json)), "test profile");
+
+    /// <summary>Boots a host with the given <c>parents</c> entries.</summary>
+    public static SimulatedHost BootParents(string parentsJson) =>
+        SimulatedHost.Boot(Profile($$"""{ "name": "test", "parents": [ {{parentsJson}} ] }"""));
+
+    /// <summary>The directory of a device, through its bus link.</summary>
+    public static string DevicePath(Guid uuid) => $"{SysfsPaths.MdevBusDevices}/{MdevUuid.Format(uuid)}";
+
+    /// <summary>The entry at <paramref name="path"/> itself (a final link is not followed).</summary>
+    public static SysfsNode Node(this SimulatedHost host, string path)
+    {
+        Assert.True(host.Tree.TryLookup(path, out var node), $"{path} does not exist");
+        return node;
+    }
+
+    public static bool Exists(this SimulatedHost host, string path) => host.Tree.TryLookup(path, out _);
+
+    /// <summary>The text of the symbolic link at <paramref name="path"/>.</summary>
+    public static string LinkText(this SimulatedHost host, string path) => Assert.IsType<SysfsLink>(host.Node(path)).TargetText;
+
+    /// <summary>Creates a device and checks that it worked.</summary>
+    public static Guid CreateOk(this SimulatedHost host, string parent, string type)
+    {
+        var uuid = Guid.NewGuid();
+        Assert.Equal(Errno.None, host.Create(parent, type, uuid));
+        return uuid;
+    }
+
+    /// <summary>The available instances of each of a parent's types, in registration order.</summary>
+    public static uint[] Availability(this SimulatedHost host, string parent, params string[] types) =>
+        [.. types.Select(type => host.Available(parent, type))];
 }

@@ -22,6 +22,10 @@ public static class VendorDrivers
                 "mtty" => [MttyDriver.Blueprint(spec)],
                 "mdpy" => [MdpyDriver.Blueprint(spec)],
                 "mbochs" => [MbochsDriver.Blueprint(spec)],
+                "nvidia" => Repeat(spec, "0000:3e:00.0", NvidiaDriver.Blueprint),
+                "i915" => Repeat(spec, "0000:00:02.0", GvtDriver.Blueprint),
+                "vfio_ccw" => Repeat(spec, "0.0.0123", VfioCcwDriver.Blueprint),
+                "vfio_ap" => [VfioApDriver.Blueprint(spec)],
                 _ => throw new ProfileException($"unknown driver '{spec.Driver}' (known: {string.Join(", ", Names)})"),
             };
         }
@@ -132,6 +136,11 @@ internal readonly record struct SubchannelAddress(int Css, int Set, int Number)
         address = new SubchannelAddress(css, set, number);
         return true;
     }
+
+    /// <summary>Parses or explains what is wrong.</summary>
+    public static SubchannelAddress Parse(string text) => TryParse(text, out var address)
+        ? address
+        : throw new ProfileException($"'{text}' is not a subchannel id like 0.0.0123");
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Css:x}.{Set:x}.{Number:x4}");
 }
