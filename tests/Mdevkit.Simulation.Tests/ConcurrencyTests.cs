@@ -11,6 +11,9 @@ public sealed class ConcurrencyTests
     [InlineData("samples", "mdpy", "mdpy-vga", Errno.EUSERS)]
     [InlineData("samples", "mtty", "mtty-2", Errno.ENOSPC)]
     [InlineData("samples", "mbochs", "mbochs-large", Errno.ENOSPC)]
+    [InlineData("nvidia", "0000:3e:00.0", "nvidia-18", Errno.EINVAL)]
+    [InlineData("gvt", "0000:00:02.0", "i915-GVTg_V5_4", Errno.ENOSPC)]
+    [InlineData("s390", "0.0.0123", "vfio_ccw-io", Errno.EUSERS)]
     public void ParallelCreates_RacingForLastInstance_ExactlyOneWins(string profile, string parent, string type, Errno loserErrno)
     {
         var host = HostFiles.Boot(profile);
