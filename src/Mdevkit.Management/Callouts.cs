@@ -53,6 +53,8 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
     private static readonly string[] s_version1Actions = ["start", "stop", "define", "undefine", "modify", "attributes"];
     private static readonly string[] s_version1Events = ["pre", "post", "notify", "get"];
     private readonly Dictionary<(string Parent, string Type), Script?> _versioned = [];
+    private string[]? _calloutScripts;
+    private string[]? _notifierScripts;
 
     private sealed record Script(string Path, IReadOnlyCollection<string> Actions, IReadOnlyCollection<string> Events);
 
@@ -246,13 +248,10 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
 
     private void Notify(CalloutAction action, Definition device, string state)
     {
-        foreach (var directory in environment.NotifierDirectories.Where(Directory.Exists))
+        foreach (var path in NotifierScripts())
         {
-            foreach (var path in Directory.EnumerateFiles(directory))
-            {
-                // Notifiers cannot change anything: their exit codes are not looked at.
-                Execute(path, CalloutEvent.Notify, action, device, state, stdin: null);
-            }
+            // Notifiers cannot change anything: their exit codes are not looked at.
+            Execute(path, CalloutEvent.Notify, action, device, state, stdin: null);
         }
     }
 
@@ -303,12 +302,19 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
         return (exitCode, output.Result);
     }
 
-    private bool AnyScripts() => CalloutScripts().Any() || environment.NotifierDirectories.Any(directory => Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any());
+    private bool AnyScripts() => CalloutScripts().Length > 0 || NotifierScripts().Length > 0;
 
-    // Each directory's scripts in sorted order, the current directory before the deprecated one.
-    private IEnumerable<string> CalloutScripts() =>
-        environment.CalloutDirectories.Where(Directory.Exists)
-            .SelectMany(directory => Directory.GetFiles(directory).Order(StringComparer.Ordinal));
+    // Each directory's scripts in sorted order, the current directory before the deprecated one; looked
+    // up once, since a listing asks for every device.
+    private string[] CalloutScripts() => _calloutScripts ??=
+    [
+        .. environment.CalloutDirectories.Where(Directory.Exists)
+            .SelectMany(directory => Directory.GetFiles(directory).Order(StringComparer.Ordinal)),
+    ];
+
+    // Notifiers run in directory order, as mdevctl runs them.
+    private string[] NotifierScripts() => _notifierScripts ??=
+        [.. environment.NotifierDirectories.Where(Directory.Exists).SelectMany(Directory.EnumerateFiles)];
 
     private static MdevctlException Failure(string path, int? exitCode) =>
         new($"Script '\"{path}\"' failed with status '{exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}'");

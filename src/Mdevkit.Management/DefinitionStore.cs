@@ -30,7 +30,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         {
             return [];
         }
-        var definitions = new List<Definition>();
+        var files = new List<(string Parent, Guid Uuid, string Path)>();
         foreach (var parentDirectory in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
         {
             var parentName = Path.GetFileName(parentDirectory);
@@ -48,11 +48,44 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 }
                 if (uuid is null || uuid == fileUuid)
                 {
-                    definitions.Add(new Definition(parentName, fileUuid, DeviceConfig.Parse(File.ReadAllText(file))));
+                    files.Add((parentName, fileUuid, file));
                 }
             }
         }
-        return definitions;
+        // Reading and parsing thousands of small files is spread over every core; the first bad file in
+        // order is the one reported, as when reading one after the other.
+        var parsed = files.AsParallel().AsOrdered().Select(file =>
+        {
+            try
+            {
+                return (Definition: new Definition(file.Parent, file.Uuid, DeviceConfig.Parse(SysfsRoot.ReadFile(file.Path))), Error: (ConfigException?)null);
+            }
+            catch (ConfigException e)
+            {
+                return (Definition: (Definition?)null, Error: e);
+            }
+        }).ToList();
+        return parsed.FirstOrDefault(result => result.Error is not null).Error is { } error
+            ? throw error
+            : [.. parsed.Select(result => result.Definition!)];
+    }
+
+    /// <summary>Reads the one definition of (<paramref name="parent"/>, <paramref name="uuid"/>), if there is one.</summary>
+    /// <exception cref="ConfigException">The file exists but is not a valid definition.</exception>
+    public bool TryLoad(string parent, Guid uuid, out Definition definition)
+    {
+        definition = null!;
+        string text;
+        try
+        {
+            text = SysfsRoot.ReadFile(PathOf(parent, uuid));
+        }
+        catch (SysfsException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return false;
+        }
+        definition = new Definition(parent, uuid, DeviceConfig.Parse(text));
+        return true;
     }
 
     /// <summary>Whether a definition exists for (<paramref name="parent"/>, <paramref name="uuid"/>).</summary>

@@ -19,20 +19,19 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     /// </summary>
     public IReadOnlyList<ListedDevice> Active(Guid? uuid = null, string? parent = null)
     {
-        var listed = new List<ListedDevice>();
-        foreach (var device in environment.Sysfs.GetActiveDevices())
-        {
-            if ((uuid is not null && device.Uuid != uuid) || (parent is not null && device.Parent != parent))
+        var running = uuid is { } wanted
+            ? environment.Sysfs.TryGetActiveDevice(wanted, out var one) ? [one] : []
+            : environment.Sysfs.GetActiveDevices();
+        // Definitions are plain reads, done on every core; callout scripts run one at a time, in order.
+        var listed = running.Where(device => parent is null || device.Parent == parent)
+            .AsParallel().AsOrdered()
+            .Select(device =>
             {
-                continue;
-            }
-            var definition = SysfsRoot.IsPathComponent(device.Parent) && definitions.Exists(device.Parent, device.Uuid)
-                ? definitions.Load(device.Parent, device.Uuid).SingleOrDefault()
-                : null;
-            var config = new DeviceConfig(device.Type, definition?.Config.AutoStart ?? false, []);
-            config = config with { Attributes = AttributesFromCallout(new Definition(device.Parent, device.Uuid, config)) };
-            listed.Add(new ListedDevice(device.Uuid, device.Parent, config, IsActive: true, IsDefined: definition is not null));
-        }
+                var (defined, autoStart) = DefinitionOf(device);
+                return new ListedDevice(device.Uuid, device.Parent, new DeviceConfig(device.Type, autoStart, []), IsActive: true, IsDefined: defined);
+            })
+            .ToList()
+            .Select(device => device with { Config = device.Config with { Attributes = AttributesFromCallout(new Definition(device.Parent, device.Uuid, device.Config)) } });
         return Sorted(listed);
     }
 
@@ -52,12 +51,42 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
 
     /// <summary>Each parent's types, parents in byte order, types by id.</summary>
     /// <exception cref="SysfsException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
-    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null) =>
-        [
-            .. environment.Sysfs.GetParentNames()
-                .Where(name => parent is null || name == parent)
-                .Select(name => (name, environment.Sysfs.GetTypes(name))),
-        ];
+    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null)
+    {
+        try
+        {
+            // Parents are read on every core; the order stays.
+            return
+            [
+                .. environment.Sysfs.GetParentNames()
+                    .Where(name => parent is null || name == parent)
+                    .AsParallel().AsOrdered()
+                    .Select(name => (name, environment.Sysfs.GetTypes(name))),
+            ];
+        }
+        catch (AggregateException e) when (e.InnerExceptions[0] is SysfsException first)
+        {
+            throw first;
+        }
+    }
+
+    // Whether the running device is defined on its parent, and its start mode from there; an unreadable
+    // definition still counts as defined, with manual start, as in mdevctl.
+    private (bool Defined, bool AutoStart) DefinitionOf(ActiveDevice device)
+    {
+        if (!SysfsRoot.IsPathComponent(device.Parent))
+        {
+            return (false, false);
+        }
+        try
+        {
+            return definitions.TryLoad(device.Parent, device.Uuid, out var definition) ? (true, definition.Config.AutoStart) : (false, false);
+        }
+        catch (ConfigException)
+        {
+            return (true, false);
+        }
+    }
 
     // A script that fails or answers nonsense does not spoil the listing, as in mdevctl.
     private IReadOnlyList<KeyValuePair<string, string>> AttributesFromCallout(Definition device)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Mdevkit.Sysfs;
@@ -24,6 +25,9 @@ public sealed record ActiveDevice(Guid Uuid, string Parent, string Type);
 /// </summary>
 public sealed class SysfsRoot
 {
+    // What sysfs gives an attribute at most, and so the first read's size.
+    private const long PageSize = 4096;
+
     /// <summary>Uses <paramref name="root"/> as <c>/</c>.</summary>
     /// <param name="root">A directory; <c>/</c> for the running host.</param>
     public SysfsRoot(string root = "/")
@@ -94,15 +98,14 @@ public sealed class SysfsRoot
         {
             return [];
         }
-        var devices = new List<ActiveDevice>();
-        foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
-        {
-            if (MdevUuid.TryParse(System.IO.Path.GetFileName(entry), out var uuid) && TryGetActiveDevice(uuid, out var device))
-            {
-                devices.Add(device);
-            }
-        }
-        return devices;
+        // Each device costs a few syscalls; on a host with thousands of them, resolve them on every core.
+        return
+        [
+            .. Directory.GetFileSystemEntries(directory).AsParallel().AsOrdered()
+                .Select(entry => MdevUuid.TryParse(System.IO.Path.GetFileName(entry), out var uuid) && TryGetActiveDevice(uuid, out var device) ? device : null)
+                .Where(device => device is not null)
+                .Select(device => device!),
+        ];
     }
 
     /// <summary>Looks up one device by UUID.</summary>
@@ -115,15 +118,24 @@ public sealed class SysfsRoot
         var link = DevicePath(uuid);
         try
         {
-            // The parent is the directory the device really lives in; the type is where mdev_type really points.
-            var deviceDirectory = new DirectoryInfo(link).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link;
-            var typeDirectory = new DirectoryInfo(System.IO.Path.Join(deviceDirectory, SysfsNames.MdevType)).ResolveLinkTarget(returnFinalTarget: true);
-            if (typeDirectory is null || !Directory.Exists(deviceDirectory) || !typeDirectory.Exists)
+            // sysfs links point straight at their targets (.../<parent>/<uuid>, ../mdev_supported_types/<type>),
+            // so the link texts name the parent and the type without resolving every component.
+            var deviceTarget = ReadLink(link);
+            var deviceDirectory = deviceTarget is null ? link : System.IO.Path.GetFullPath(deviceTarget, System.IO.Path.GetDirectoryName(link)!);
+            var typeLink = System.IO.Path.Join(deviceDirectory, SysfsNames.MdevType);
+            var typeTarget = ReadLink(typeLink);
+            if (typeTarget is null)
             {
                 return false;
             }
-            var parent = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(deviceDirectory.TrimEnd('/')));
-            device = new ActiveDevice(uuid, parent!, typeDirectory.Name);
+            var typeDirectory = System.IO.Path.GetFullPath(typeTarget, deviceDirectory);
+            if (!Directory.Exists(typeDirectory))
+            {
+                // A device half gone, or whose type vanished, while it was listed.
+                return false;
+            }
+            var parent = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(deviceDirectory));
+            device = new ActiveDevice(uuid, parent!, System.IO.Path.GetFileName(typeDirectory));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -160,20 +172,65 @@ public sealed class SysfsRoot
         WriteFile(System.IO.Path.Join(DevicePath(uuid), attribute), value);
     }
 
-    /// <summary>Reads a sysfs file.</summary>
+    /// <summary>
+    /// Reads a whole sysfs file (or any small file). An attribute gives all of its text to one read, so a
+    /// short read is the end: open, read, close, nothing more, which is what makes large listings fast.
+    /// </summary>
     /// <param name="path">An absolute path.</param>
     /// <returns>The whole text.</returns>
     /// <exception cref="SysfsException">With the errno of the failure.</exception>
-    public static string ReadFile(string path)
+    public static unsafe string ReadFile(string path)
     {
+        int fd;
+        while ((fd = Native.Libc.open(path, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC)) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Native.Libc.EINTR)
+            {
+                throw new SysfsException((Errno)errno, path);
+            }
+        }
         try
         {
-            return File.ReadAllText(path, Encoding.UTF8);
+            var buffer = new byte[(int)PageSize];
+            var length = 0;
+            while (true)
+            {
+                nint count;
+                fixed (byte* start = &buffer[length])
+                {
+                    count = Native.Libc.read(fd, start, buffer.Length - length);
+                }
+                if (count < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Native.Libc.EINTR)
+                    {
+                        continue;
+                    }
+                    throw new SysfsException((Errno)errno, path);
+                }
+                length += (int)count;
+                if (count == 0 || length < buffer.Length)
+                {
+                    return Encoding.UTF8.GetString(buffer, 0, length);
+                }
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            throw new SysfsException(SysfsException.ToErrno(e), path, e);
+            // Nothing was written through fd, so a failing close loses nothing.
+            _ = Native.Libc.close(fd);
         }
+    }
+
+    // The text of a symbolic link in one readlink(2); null when the path is not a link or does not exist.
+    private static unsafe string? ReadLink(string path)
+    {
+        var buffer = stackalloc byte[4096];
+        var length = Native.Libc.readlink(path, buffer, 4096);
+        return length < 0 ? null : Encoding.UTF8.GetString(buffer, (int)length);
     }
 
     /// <summary>Writes a sysfs file in one <c>write(2)</c>, creating it when it is a plain file that does not exist.</summary>
