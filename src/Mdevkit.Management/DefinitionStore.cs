@@ -38,6 +38,16 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
             {
                 continue;
             }
+            if (uuid is { } wanted)
+            {
+                // One device: look at its file in each parent instead of listing every parent's files.
+                var path = Path.Join(parentDirectory, MdevUuid.Format(wanted));
+                if (File.Exists(path))
+                {
+                    files.Add((parentName, wanted, path));
+                }
+                continue;
+            }
             foreach (var file in Directory.GetFiles(parentDirectory).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(file);
@@ -46,10 +56,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                     Warning?.Invoke($"Can't determine uuid for file '{name}'");
                     continue;
                 }
-                if (uuid is null || uuid == fileUuid)
-                {
-                    files.Add((parentName, fileUuid, file));
-                }
+                files.Add((parentName, fileUuid, file));
             }
         }
         // Reading and parsing thousands of small files is spread over every core; the first bad file in
