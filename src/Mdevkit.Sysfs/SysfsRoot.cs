@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -190,9 +191,10 @@ public sealed class SysfsRoot
                 throw new SysfsException((Errno)errno, path);
             }
         }
+        // A pooled buffer: a listing reads thousands of files, and fresh pages for each cost more than the reads.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)PageSize);
         try
         {
-            var buffer = new byte[(int)PageSize];
             var length = 0;
             while (true)
             {
@@ -215,11 +217,15 @@ public sealed class SysfsRoot
                 {
                     return Encoding.UTF8.GetString(buffer, 0, length);
                 }
-                Array.Resize(ref buffer, buffer.Length * 2);
+                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
             }
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(buffer);
             // Nothing was written through fd, so a failing close loses nothing.
             _ = Native.Libc.close(fd);
         }
