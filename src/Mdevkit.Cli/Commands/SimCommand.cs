@@ -19,7 +19,32 @@ internal static class SimCommand
         var profiles = new Command("profiles", "List the built-in host profiles");
         profiles.SetAction(parse => ListProfiles(parse.InvocationConfiguration.Output));
         sim.Subcommands.Add(profiles);
+
+        var root = new Option<string>("--root", "-r")
+        {
+            Description = $"The simulator's root directory (default {Sim.SimRoot.DefaultDirectory})",
+            DefaultValueFactory = _ => Sim.SimRoot.DefaultDirectory,
+        };
+        sim.Subcommands.Add(Sim.SimUpCommand.Create(ProfileOption(), root));
+        foreach (var command in Sim.SimControlCommands.Create(root).Concat(Sim.SimExecCommand.Create(root)))
+        {
+            sim.Subcommands.Add(command);
+        }
         return sim;
+    }
+
+    /// <summary>Runs a simulator verb and turns its expected failures into a message and exit 1.</summary>
+    public static int Guard(TextWriter error, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is Sim.SimException or ProfileException)
+        {
+            error.WriteLine($"mdevkit: {e.Message}");
+            return 1;
+        }
     }
 
     private static Option<string> ProfileOption() => new("--profile", "-p")

@@ -1,0 +1,43 @@
+using System.CommandLine;
+
+namespace Mdevkit.Cli.Commands.Sim;
+
+/// <summary><c>sim status</c>, <c>sim hotplug add|remove PARENT</c>, <c>sim reboot</c>, <c>sim down</c>: requests to a running simulator.</summary>
+internal static class SimControlCommands
+{
+    public static IEnumerable<Command> Create(Option<string> rootOption)
+    {
+        yield return Request("status", "Show the running simulator's profile, parents and devices", rootOption, _ => "status");
+        yield return Request("reboot", "Reboot the simulated host: every device goes, every parent registers again", rootOption, _ => "reboot");
+        yield return Request("down", "Stop the simulator and unmount it; returns once it is gone", rootOption, _ => "down");
+        var hotplug = new Command("hotplug", "Plug a parent device in or pull it out");
+        foreach (var action in new[] { "add", "remove" })
+        {
+            var parent = new Argument<string>("PARENT");
+            var command = Request(action, action == "add" ? "Plug a parent device back in" : "Pull a parent device out (its devices go first)", rootOption, parse => $"hotplug {action} {parse.GetValue(parent)}");
+            command.Arguments.Add(parent);
+            hotplug.Subcommands.Add(command);
+        }
+        yield return hotplug;
+    }
+
+    private static Command Request(string name, string description, Option<string> rootOption, Func<ParseResult, string> request)
+    {
+        var command = new Command(name, description) { rootOption };
+        command.SetAction(parse => SimCommand.Guard(parse.InvocationConfiguration.Error, () =>
+        {
+            var root = new SimRoot(parse.GetValue(rootOption)!);
+            var reply = SimControl.Send(root, request(parse));
+            if (name == "down")
+            {
+                SimControl.WaitUntilGone(root);
+            }
+            foreach (var line in reply)
+            {
+                parse.InvocationConfiguration.Output.WriteLine(line);
+            }
+            return 0;
+        }));
+        return command;
+    }
+}

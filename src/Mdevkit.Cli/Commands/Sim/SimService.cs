@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using Mdevkit.Cli.Native;
+using Mdevkit.Fuse;
+using Mdevkit.Simulation;
+using Mdevkit.Simulation.Profiles;
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Cli.Commands.Sim;
+
+/// <summary>
+/// A running simulator: a host booted from a profile, its sysfs mounted at <c>ROOT/sys</c>, a control
+/// socket for the other <c>sim</c> verbs, and udev's part for autostart (a registered parent with
+/// definitions gets <c>start-parent-mdevs</c>, as mdevctl's udev rule does).
+/// </summary>
+internal sealed class SimService : IDisposable
+{
+    private readonly Socket _listener;
+    private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TextWriter _log;
+
+    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, Socket listener, TextWriter log)
+    {
+        Host = host;
+        Root = root;
+        Mount = mount;
+        _listener = listener;
+        _log = log;
+        Host.UeventRaised += OnUevent;
+        _ = Task.Run(ServeAsync);
+    }
+
+    public SimulatedHost Host { get; }
+
+    public SimRoot Root { get; }
+
+    public FuseMount Mount { get; }
+
+    /// <summary>Completes when <c>sim down</c> asks the simulator to stop, or the mount went away.</summary>
+    public Task Stopped => Task.WhenAny(_stopRequested.Task, Mount.Ended);
+
+    /// <summary>Prepares the root, boots the host, mounts it and opens the control socket.</summary>
+    /// <exception cref="SimException">The root is in use, or the mount failed.</exception>
+    public static SimService Start(HostProfile profile, SimRoot root, TextWriter log)
+    {
+        PrepareMountPoint(root);
+        foreach (var directory in root.RealDirectories)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        var host = SimulatedHost.Boot(profile);
+        FuseMount mount;
+        try
+        {
+            mount = FuseMount.Mount(host.Tree, SysfsPaths.Sys, root.Sys);
+        }
+        catch (FuseException e)
+        {
+            throw new SimException(e.Message);
+        }
+        File.Delete(root.Socket);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(root.Socket));
+        listener.Listen();
+        return new SimService(host, root, mount, listener, log);
+    }
+
+    public void Dispose()
+    {
+        Host.UeventRaised -= OnUevent;
+        _listener.Dispose();
+        Mount.Dispose();
+        // Last, so that a waiting 'sim down' returns only once the mount is gone.
+        File.Delete(Root.Socket);
+    }
+
+    // The mount point must be free: an empty directory, or a mount left behind by a simulator that was killed.
+    private static void PrepareMountPoint(SimRoot root)
+    {
+        if (IsMountPoint(root.Sys))
+        {
+            if (IsServed(root.Sys))
+            {
+                throw new SimException($"{root.Sys} is already mounted: is a simulator running? ('mdevkit sim status --root {root.Directory}')");
+            }
+            // ENOTCONN: the process that served this mount is gone; detach what it left.
+            if (Libc.umount2(root.Sys, Libc.MNT_DETACH) != 0)
+            {
+                throw new SimException($"{root.Sys} is a stale mount and cannot be unmounted: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
+            }
+        }
+        Directory.CreateDirectory(root.Sys);
+        if (Directory.EnumerateFileSystemEntries(root.Sys).Any())
+        {
+            throw new SimException($"{root.Sys} is not empty; give an empty directory with --root");
+        }
+    }
+
+    // Only a request to the FUSE server tells a live mount from a dead one; the mount point's own access() does not.
+    private static bool IsServed(string mountPoint)
+    {
+        var directory = Libc.opendir(mountPoint);
+        if (directory != 0)
+        {
+            _ = Libc.closedir(directory);
+            return true;
+        }
+        return Marshal.GetLastPInvokeError() != Libc.ENOTCONN;
+    }
+
+    private static bool IsMountPoint(string path) =>
+        File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == path);
+
+    private void OnUevent(Uevent uevent)
+    {
+        _log.WriteLine($"uevent: {uevent}");
+        if (uevent.Action != "change" || uevent["MDEV_STATE"] != "registered")
+        {
+            return;
+        }
+        var parent = uevent.DevicePath[(uevent.DevicePath.LastIndexOf('/') + 1)..];
+        if (!Directory.Exists(Path.Join(Root.ConfigDirectory, parent)))
+        {
+            return;
+        }
+        // What udev would run: mdevctl's autostart for the parent, with this root, outside the lock that raised the event.
+        _ = Task.Run(() =>
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "start-parent-mdevs", parent, "--root", Root.Directory })
+            {
+                start.ArgumentList.Add(argument);
+            }
+            using var process = Process.Start(start)!;
+            var errors = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            _log.WriteLine($"autostart {parent}: exit {process.ExitCode} {errors.Trim()}");
+        });
+    }
+
+    private async Task ServeAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            using (client)
+            await using (var stream = new NetworkStream(client))
+            using (var reader = new StreamReader(stream))
+            await using (var writer = new StreamWriter(stream) { NewLine = "\n" })
+            {
+                var request = await reader.ReadLineAsync() ?? "";
+                await writer.WriteAsync(Handle(request.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+            }
+        }
+    }
+
+    private string Handle(string[] request)
+    {
+        switch (request)
+        {
+            case ["status"]:
+                return Status();
+            case ["hotplug", "add", var parent]:
+                return Reply(Host.Plug(parent), parent);
+            case ["hotplug", "remove", var parent]:
+                return Reply(Host.Unplug(parent), parent);
+            case ["reboot"]:
+                Host.Reboot();
+                return "ok\n";
+            case ["down"]:
+                _stopRequested.TrySetResult();
+                return "ok\n";
+            default:
+                return $"error: unknown request '{string.Join(' ', request)}'\n";
+        }
+    }
+
+    private static string Reply(Errno result, string parent) => result switch
+    {
+        Errno.None => "ok\n",
+        Errno.ENODEV => $"error: no parent device '{parent}' in this host\n",
+        Errno.EEXIST => $"error: parent device '{parent}' is already plugged in\n",
+        _ => $"error: {SysfsException.Describe(result)}\n",
+    };
+
+    private string Status()
+    {
+        var text = new StringBuilder();
+        text.Append($"ok\nprofile {Host.ProfileName}\npid {Environment.ProcessId}\nroot {Root.Directory}\n");
+        var present = Host.Core.Parents.Select(parent => parent.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var blueprint in Host.Hardware)
+        {
+            text.Append($"parent {blueprint.Name} {(present.Contains(blueprint.Name) ? "present" : "unplugged")}\n");
+        }
+        foreach (var device in Host.Core.Devices.OrderBy(device => device.Name, StringComparer.Ordinal))
+        {
+            text.Append($"device {device.Name} {device.Parent.Name} {device.Type.Id}\n");
+        }
+        return text.ToString();
+    }
+}
+
+/// <summary>A simulator verb that cannot be carried out; the message is for the user.</summary>
+internal sealed class SimException(string message) : Exception(message);

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Mdevkit.Simulation.Profiles;
+
+namespace Mdevkit.Cli.Commands.Sim;
+
+/// <summary><c>mdevkit sim up</c>: mount a simulated host at ROOT/sys and serve it, in the foreground or as a daemon.</summary>
+internal static class SimUpCommand
+{
+    private static readonly TimeSpan s_daemonStartTimeout = TimeSpan.FromSeconds(60);
+
+    public static Command Create(Option<string> profileOption, Option<string> rootOption)
+    {
+        var daemon = new Option<bool>("--daemon", "-d") { Description = "Run in the background; return once the mount serves" };
+        var command = new Command("up", "Mount a simulated host's sysfs at ROOT/sys, next to real ROOT/etc/mdevctl.d, and serve it until 'sim down' or a signal")
+        {
+            profileOption, rootOption, daemon,
+        };
+        command.SetAction(parse =>
+        {
+            var root = new SimRoot(parse.GetValue(rootOption)!);
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            return SimCommand.Guard(error, () => parse.GetValue(daemon)
+                ? StartDaemon(parse.GetValue(profileOption)!, root, output)
+                : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, output));
+        });
+        return command;
+    }
+
+    private static int RunForeground(HostProfile profile, SimRoot root, TextWriter output)
+    {
+        using var service = SimService.Start(profile, root, TextWriter.Synchronized(Console.Error));
+        output.WriteLine($"mdevkit sim: host '{profile.Name}' mounted at {root.Sys} (pid {Environment.ProcessId}); stop with Ctrl-C or 'mdevkit sim down --root {root.Directory}'");
+        output.Flush();
+        var stop = new TaskCompletionSource();
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+        Task.WhenAny(stop.Task, service.Stopped).GetAwaiter().GetResult();
+        return 0;
+    }
+
+    // Starts this command again in a new session with its output in the log, then waits until it answers.
+    private static int StartDaemon(string profile, SimRoot root, TextWriter output)
+    {
+        _ = HostProfile.Load(profile);
+        Directory.CreateDirectory(root.RunDirectory);
+        // A child is never a process group leader, so setsid(1) detaches it in place: the pid we hold is the daemon's.
+        var start = new ProcessStartInfo("setsid");
+        foreach (var argument in new[] { "sh", "-c", "exec \"$0\" \"$@\" </dev/null >>\"$LOG\" 2>&1", Environment.ProcessPath!, "sim", "up", "--profile", profile, "--root", root.Directory })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["LOG"] = root.Log;
+        using var daemon = Process.Start(start)!;
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < s_daemonStartTimeout)
+        {
+            if (daemon.HasExited)
+            {
+                throw new SimException(LastLine(root.Log).Replace("mdevkit: ", "", StringComparison.Ordinal) + $" (the simulator exited with status {daemon.ExitCode})");
+            }
+            try
+            {
+                // Only our daemon's answer counts: another simulator on this root makes ours exit above.
+                if (SimControl.Send(root, "status").Contains($"pid {daemon.Id}"))
+                {
+                    output.WriteLine($"mdevkit sim: host '{profile}' mounted at {root.Sys} (pid {daemon.Id}; log {root.Log})");
+                    return 0;
+                }
+                daemon.WaitForExit(TimeSpan.FromMilliseconds(50));
+            }
+            catch (SimException)
+            {
+                // Not serving yet; a daemon that dies meanwhile ends the wait early.
+                daemon.WaitForExit(TimeSpan.FromMilliseconds(50));
+            }
+        }
+        daemon.Kill();
+        throw new SimException($"the simulator did not come up within {s_daemonStartTimeout.TotalSeconds} s; see {root.Log}");
+    }
+
+    private static string LastLine(string log) =>
+        File.Exists(log) ? File.ReadLines(log).LastOrDefault(line => line.Length > 0) ?? "(empty log)" : "(no log)";
+}

@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace Mdevkit.Cli.Native;
+
+/// <summary>The libc calls the simulator's verbs need: mounts, unmounts, probing a mount, and replacing the process with a command.</summary>
+internal static unsafe partial class Libc
+{
+    public const ulong MS_BIND = 4096;
+    public const ulong MS_REC = 16384;
+    public const ulong MS_PRIVATE = 1 << 18;
+    public const int MNT_DETACH = 2;
+    public const int ENOTCONN = 107;
+
+    [LibraryImport("libc", EntryPoint = "opendir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint opendir(string path);
+
+    [LibraryImport("libc", EntryPoint = "closedir")]
+    public static partial int closedir(nint directory);
+
+    [LibraryImport("libc", EntryPoint = "mount", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int mount(string? source, string target, string? type, ulong flags, nint data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int umount2(string target, int flags);
+
+    [LibraryImport("libc", EntryPoint = "execvp", SetLastError = true)]
+    public static partial int execvp(byte* file, byte** argv);
+}
