@@ -1,0 +1,42 @@
+using Mdevkit.Simulation;
+using Mdevkit.Simulation.Profiles;
+using Mdevkit.TestSupport;
+
+namespace Mdevkit.Fuse.Tests;
+
+/// <summary>
+/// A simulated host booted in this process and mounted through FUSE at <c>ROOT/sys</c>, so that real
+/// processes (bash, coreutils) act on it while the test can look at the model directly.
+/// </summary>
+internal sealed class MountedHost : IDisposable
+{
+    private readonly TempRoot _root;
+
+    public MountedHost(string profile, string owner)
+    {
+        _root = new TempRoot(owner);
+        Host = SimulatedHost.Boot(HostProfile.Load(profile));
+        Directory.CreateDirectory(_root.Join("sys"));
+        Mount = FuseMount.Mount(Host.Tree, "sys", _root.Join("sys"));
+    }
+
+    public SimulatedHost Host { get; }
+
+    public FuseMount Mount { get; }
+
+    /// <summary>The directory that holds the mounted <c>sys</c>.</summary>
+    public string Root => _root.Path;
+
+    /// <summary>A path under the mount, e.g. <c>sys/class/mdev_bus</c>.</summary>
+    public string Join(string relative) => _root.Join(relative);
+
+    /// <summary>Runs a bash script with the root as its working directory, so paths in it are relative.</summary>
+    public CommandResult Bash(string script, params string[] arguments) =>
+        CommandRunner.Run("bash", ["-c", $"cd \"$ROOT\" && {script}", "bash", .. arguments], environment: new Dictionary<string, string> { ["ROOT"] = Root });
+
+    public void Dispose()
+    {
+        Mount.Dispose();
+        _root.Dispose();
+    }
+}
