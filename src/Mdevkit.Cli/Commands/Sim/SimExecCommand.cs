@@ -74,5 +74,4 @@ internal static class SimExecCommand
             throw new SimException($"cannot bind {source} on {target}: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
         }
     }
-
 }
