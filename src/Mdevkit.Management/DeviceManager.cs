@@ -287,7 +287,11 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             catch (MdevctlException e)
             {
-                warn($"Failed to start device {MdevUuid.Format(definition.Uuid)}: {string.Join(": ", [e.Message, .. e.Causes])}");
+                // mdevctl logs the error and each of its causes as a warning of its own.
+                foreach (var message in (string[])[e.Message, .. e.Causes])
+                {
+                    warn(message);
+                }
             }
         }
     }
