@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what mdevkit needs on a fresh Debian machine: the FUSE runtime and Debian's mdevctl
-# (the tests compare against it), and make for the native build. The .NET SDK must already be there.
+# (the tests compare against it), make for the native build, and libvirt's XML schemas (libvirt0) with
+# xmllint (libxml2-utils), which the tests validate every emitted document with. The .NET SDK must already be there.
 set -euo pipefail
 
-packages=(fuse3 libfuse3-3 mdevctl make)
+packages=(fuse3 libfuse3-3 mdevctl make libvirt0 libxml2-utils)
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet was not found on PATH)" >&2

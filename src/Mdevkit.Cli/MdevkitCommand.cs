@@ -17,6 +17,8 @@ public static class MdevkitCommand
         var root = new RootCommand("mdevkit: tools for Linux mediated devices (VFIO mdev)")
         {
             SimCommand.Create(),
+            Commands.Libvirt.NodedevCommand.Create(),
+            Commands.Libvirt.HostdevCommand.Create(),
         };
         var rootOption = MdevctlOptions.Root();
         foreach (var command in MdevctlCli.Commands(rootOption))

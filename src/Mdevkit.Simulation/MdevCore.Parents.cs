@@ -28,6 +28,10 @@ public sealed partial class MdevCore
             _tree.CreateLink(driverDirectory, blueprint.Name, directory);
             _tree.CreateLink(directory, SysfsNames.Driver, driverDirectory);
         }
+        foreach (var (name, value) in blueprint.Identity ?? [])
+        {
+            _tree.CreateAttribute(directory, name, SysfsAttribute.ReadOnly, () => value + "\n");
+        }
         _tree.CreateAttribute(directory, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
             () => ParentUeventText(blueprint), (data, _) => SynthesizeUevent(data, blueprint.DevicePath, SubsystemName(blueprint)));
         if (blueprint.HasIommuGroup)

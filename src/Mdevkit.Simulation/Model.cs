@@ -14,6 +14,7 @@ namespace Mdevkit.Simulation;
 /// <param name="SubsystemPath">Root-relative path of the device's bus or class.</param>
 /// <param name="HasIommuGroup">Whether the device itself sits in an IOMMU group (physical PCI functions).</param>
 /// <param name="CreateDriver">Makes the vendor driver's state for one registration.</param>
+/// <param name="Identity">Read-only attributes the hardware shows in its device directory (a PCI function's <c>vendor</c>, <c>device</c>, <c>class</c>).</param>
 public sealed record ParentBlueprint(
     string Name,
     string DevicePath,
@@ -21,7 +22,8 @@ public sealed record ParentBlueprint(
     string? BoundDriverPath,
     string SubsystemPath,
     bool HasIommuGroup,
-    Func<IMdevDriver> CreateDriver);
+    Func<IMdevDriver> CreateDriver,
+    IReadOnlyList<KeyValuePair<string, string>>? Identity = null);
 
 /// <summary>A registered mdev parent (the kernel's <c>struct mdev_parent</c>).</summary>
 public sealed class ParentDevice

@@ -29,6 +29,14 @@ public static class SysfsNames
     public const string Driver = "driver";
     /// <summary>Device link to its bus or class.</summary>
     public const string Subsystem = "subsystem";
+    /// <summary>Read-only PCI function attribute: the vendor id, e.g. <c>0x10de</c>.</summary>
+    public const string PciVendor = "vendor";
+    /// <summary>Read-only PCI function attribute: the device (product) id, e.g. <c>0x13f2</c>.</summary>
+    public const string PciDevice = "device";
+    /// <summary>Read-only PCI function attribute: the class code, e.g. <c>0x030000</c>.</summary>
+    public const string PciClass = "class";
+    /// <summary>Read-only attribute of a physical device: its NUMA node, <c>-1</c> when it has none.</summary>
+    public const string NumaNode = "numa_node";
     /// <summary>Read-write (0644) file of every device: shows its uevent variables, a write synthesizes an event.</summary>
     public const string Uevent = "uevent";
 }

@@ -19,6 +19,13 @@ public sealed record MdevTypeInfo(string Id, int AvailableInstances, string Devi
 /// <param name="Type">The type id its <c>mdev_type</c> link points to.</param>
 public sealed record ActiveDevice(Guid Uuid, string Parent, string Type);
 
+/// <summary>Where a device sits in <c>sys/devices</c> and what its links say about it.</summary>
+/// <param name="Path">The device directory, root-relative (<c>sys/devices/…</c>), with every link resolved.</param>
+/// <param name="Subsystem">The bus or class its <c>subsystem</c> link names (<c>pci</c>, <c>css</c>, <c>matrix</c>, <c>mdev</c>…), or null without one.</param>
+/// <param name="Driver">The driver its <c>driver</c> link names, or null when none is bound.</param>
+/// <param name="IommuGroup">The number its <c>iommu_group</c> link names, or null without one.</param>
+public sealed record DeviceLocation(string Path, string? Subsystem, string? Driver, int? IommuGroup);
+
 /// <summary>
 /// The mdev sysfs ABI over a filesystem root: <c>/</c> on a real host, or any directory holding a
 /// <c>sys/</c> tree (a mounted simulator, a test fixture). Reads tolerate entries that vanish while
@@ -143,6 +150,41 @@ public sealed class SysfsRoot
         {
             return false;
         }
+    }
+
+    /// <summary>Locates a registered parent: the device directory its <c>sys/class/mdev_bus</c> entry leads to.</summary>
+    /// <param name="parent">A parent name.</param>
+    /// <returns>The location, or null when the parent is not registered.</returns>
+    public DeviceLocation? TryLocateParent(string parent) =>
+        IsPathComponent(parent) ? Locate(ParentPath(parent)) : null;
+
+    /// <summary>Locates an active device: the directory below its parent that <c>sys/bus/mdev/devices/&lt;uuid&gt;</c> leads to.</summary>
+    /// <param name="uuid">The device's UUID.</param>
+    /// <returns>The location, or null when the device does not exist.</returns>
+    public DeviceLocation? TryLocateDevice(Guid uuid) => Locate(DevicePath(uuid));
+
+    /// <summary>Locates any device directory, e.g. an ancestor of a parent.</summary>
+    /// <param name="devicePath">A root-relative path below <c>sys/devices</c>.</param>
+    /// <returns>The location, or null when there is no such directory.</returns>
+    public DeviceLocation? TryLocate(string devicePath) => Locate(PathOf(devicePath));
+
+    /// <summary>Reads an attribute of any device directory, e.g. a PCI function's <c>vendor</c>.</summary>
+    /// <param name="devicePath">A root-relative device directory, as <see cref="DeviceLocation.Path"/> gives it.</param>
+    /// <param name="attribute">The attribute's file name.</param>
+    /// <returns>The text without surrounding white space, or null when the attribute does not exist.</returns>
+    /// <exception cref="SysfsException">The attribute exists but cannot be read.</exception>
+    public string? ReadOptionalAttribute(string devicePath, string attribute) =>
+        ReadOptional(System.IO.Path.Join(PathOf(devicePath), RequireComponent(attribute)));
+
+    /// <summary>The devices in an IOMMU group (entries of <c>sys/kernel/iommu_groups/&lt;n&gt;/devices</c>), in byte order.</summary>
+    /// <param name="group">The group's number.</param>
+    /// <returns>Device names (PCI addresses, mdev UUIDs); none when the group does not exist.</returns>
+    public IReadOnlyList<string> GetIommuGroupDevices(int group)
+    {
+        var directory = PathOf($"{SysfsPaths.IommuGroups}/{group.ToString(CultureInfo.InvariantCulture)}/{SysfsNames.Devices}");
+        return Directory.Exists(directory)
+            ? [.. Directory.EnumerateFileSystemEntries(directory).Select(path => System.IO.Path.GetFileName(path)).Order(StringComparer.Ordinal)]
+            : [];
     }
 
     /// <summary>Creates a device: writes the UUID, without a newline, to the type's <c>create</c> file.</summary>
@@ -288,6 +330,34 @@ public sealed class SysfsRoot
             return null;
         }
     }
+
+    private DeviceLocation? Locate(string link)
+    {
+        FileSystemInfo? resolved;
+        try
+        {
+            resolved = new DirectoryInfo(link).ResolveLinkTarget(returnFinalTarget: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        var directory = resolved?.FullName ?? link;
+        if (!Directory.Exists(directory))
+        {
+            return null;
+        }
+        var group = LinkName(directory, SysfsNames.IommuGroup);
+        return new DeviceLocation(
+            System.IO.Path.GetRelativePath(Root, directory),
+            LinkName(directory, SysfsNames.Subsystem),
+            LinkName(directory, SysfsNames.Driver),
+            int.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null);
+    }
+
+    // The last component of a link's target: what sysfs links name (a bus, a driver, a group number).
+    private static string? LinkName(string directory, string link) =>
+        ReadLink(System.IO.Path.Join(directory, link)) is { } target ? System.IO.Path.GetFileName(target.TrimEnd('/')) : null;
 
     private string ParentPath(string parent) => PathOf(SysfsPaths.MdevBusClass + "/" + parent);
 

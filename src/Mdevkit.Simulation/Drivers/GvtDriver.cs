@@ -58,6 +58,9 @@ public sealed class GvtDriver : MdevDriver<GvtDriver.GvtType>, IAvailabilityHook
     public sealed record GvtType(string SysfsName, int LowMB, int HighMB, int Fences, int Weight, string Resolution)
         : MdevTypeSpec(SysfsName, PrettyName: null);
 
+    // CoffeeLake-S GT2 [UHD Graphics 630], a GVT-g capable VGA-compatible controller.
+    private static readonly PciId s_uhd630 = new(0x8086, 0x3e92, 0x030000);
+
     /// <summary>The integrated GPU at <paramref name="address"/> bound to <c>i915</c>.</summary>
     public static ParentBlueprint Blueprint(ParentSpec spec, string address)
     {
@@ -65,7 +68,7 @@ public sealed class GvtDriver : MdevDriver<GvtDriver.GvtType>, IAvailabilityHook
         var aperture = AboveHostShare(spec.ApertureMB, DefaultApertureMB, HostLowMB, "apertureMB");
         var hidden = AboveHostShare(spec.HiddenMB, DefaultHiddenMB, HostHighMB, "hiddenMB");
         var fences = AboveHostShare(spec.Fences, DefaultFences, HostFences, "fences");
-        return PciParent.Blueprint(address, "i915", () => new GvtDriver(aperture, hidden, fences));
+        return PciParent.Blueprint(address, "i915", s_uhd630, () => new GvtDriver(aperture, hidden, fences));
     }
 
     /// <inheritdoc/>

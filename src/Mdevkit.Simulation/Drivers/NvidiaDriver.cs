@@ -16,6 +16,9 @@ public class NvidiaDriver : MdevDriver<NvidiaDriver.VgpuType>, IAvailabilityHook
     public const string DefaultModel = "M60";
 
     // One physical GPU of each board (a Tesla M60 board carries two GM204s, each its own parent).
+    // GM204GL [Tesla M60], a VGA-compatible controller.
+    private static readonly PciId s_m60 = new(0x10de, 0x13f2, 0x030000);
+
     private static readonly Dictionary<string, VgpuType[]> s_models = new(StringComparer.Ordinal)
     {
         ["M60"] =
@@ -63,7 +66,7 @@ public class NvidiaDriver : MdevDriver<NvidiaDriver.VgpuType>, IAvailabilityHook
             throw new ProfileException($"unknown model '{model}' (known: {string.Join(", ", Models)})");
         }
         var hide = spec.HideUnavailableTypes ?? false;
-        return PciParent.Blueprint(address, "nvidia", () => hide ? new HidingNvidiaDriver(types) : new NvidiaDriver(types));
+        return PciParent.Blueprint(address, "nvidia", s_m60, () => hide ? new HidingNvidiaDriver(types) : new NvidiaDriver(types));
     }
 
     /// <inheritdoc/>

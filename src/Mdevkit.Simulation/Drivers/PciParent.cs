@@ -1,4 +1,12 @@
+using Mdevkit.Sysfs;
+
 namespace Mdevkit.Simulation.Drivers;
+
+/// <summary>What a PCI function's configuration space says it is.</summary>
+/// <param name="Vendor">The vendor id.</param>
+/// <param name="Device">The device id.</param>
+/// <param name="Class">The 24-bit class code (base class, subclass, programming interface).</param>
+internal readonly record struct PciId(ushort Vendor, ushort Device, uint Class);
 
 /// <summary>The parent a PCI vendor driver registers: a physical function bound to the host's GPU driver.</summary>
 internal static class PciParent
@@ -7,8 +15,12 @@ internal static class PciParent
     /// <c>sys/devices/pci&lt;domain&gt;:00/&lt;address&gt;</c>, bound to <paramref name="hostDriver"/> (so type ids are
     /// <c>&lt;hostDriver&gt;-&lt;name&gt;</c>), on the PCI bus and, as a physical function, in an IOMMU group of its own.
     /// </summary>
+    /// <param name="address">The PCI address.</param>
+    /// <param name="hostDriver">The host driver's name.</param>
+    /// <param name="id">The function's vendor, device and class codes, as its <c>vendor</c>, <c>device</c> and <c>class</c> files show them.</param>
+    /// <param name="createDriver">Makes the vendor driver's state.</param>
     /// <exception cref="Profiles.ProfileException"><paramref name="address"/> is not a PCI address.</exception>
-    public static ParentBlueprint Blueprint(string address, string hostDriver, Func<IMdevDriver> createDriver)
+    public static ParentBlueprint Blueprint(string address, string hostDriver, PciId id, Func<IMdevDriver> createDriver)
     {
         var pci = PciAddress.Parse(address);
         // The canonical spelling names the device, so that 0000:3E:00.0 and 0000:3e:00.0 count as the same one.
@@ -20,6 +32,12 @@ internal static class PciParent
             BoundDriverPath: $"sys/bus/pci/drivers/{hostDriver}",
             SubsystemPath: "sys/bus/pci",
             HasIommuGroup: true,
-            CreateDriver: createDriver);
+            CreateDriver: createDriver,
+            Identity:
+            [
+                new(SysfsNames.PciVendor, $"0x{id.Vendor:x4}"),
+                new(SysfsNames.PciDevice, $"0x{id.Device:x4}"),
+                new(SysfsNames.PciClass, $"0x{id.Class:x6}"),
+            ]);
     }
 }
