@@ -23,7 +23,7 @@ internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
     private const uint S_IFREG = 0x8000;
     private const uint S_IFLNK = 0xA000;
     private const int O_ACCMODE = 3;
-    private readonly ConcurrentDictionary<ulong, SysfsOpenFile> _openFiles = new();
+    private readonly ConcurrentDictionary<ulong, TreeFile> _openFiles = new();
     private long _nextHandle;
 
     /// <summary>The number of files open now.</summary>
@@ -41,6 +41,7 @@ internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
         {
             SysfsDirectory => (S_IFDIR, 0L, 2UL),
             SysfsLink link => (S_IFLNK, (long)System.Text.Encoding.UTF8.GetByteCount(link.TargetText), 1UL),
+            DeviceNode => (S_IFREG, 0L, 1UL),
             _ => (S_IFREG, SysfsAttribute.ReportedSize, 1UL),
         };
         attributes = new NodeAttributes(type | (uint)node.Mode, size, links, node.Inode, node.Created);
@@ -110,7 +111,15 @@ internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
     public int Write(ulong handle, ReadOnlySpan<byte> data, Caller caller) =>
         _openFiles.TryGetValue(handle, out var file) ? file.Write(data, caller) : -(int)Errno.EBADF;
 
-    public Errno Release(ulong handle) => _openFiles.TryRemove(handle, out _) ? Errno.None : Errno.EBADF;
+    public Errno Release(ulong handle)
+    {
+        if (!_openFiles.TryRemove(handle, out var file))
+        {
+            return Errno.EBADF;
+        }
+        file.Release();
+        return Errno.None;
+    }
 
     /// <summary>
     /// Truncation reaches an attribute only after it was opened for writing (a shell's <c>&gt;</c>); sysfs

@@ -55,6 +55,7 @@ public sealed partial class MdevCore
             return probe;
         }
         BindDriver(device);
+        AddUseFiles(device);
         // mdev_create_sysfs_files runs after the bind, which is why consumers wait for mdev_type.
         _tree.CreateLink(type.DevicesDirectory!, device.Name, device.Directory);
         _tree.CreateLink(device.Directory, SysfsNames.MdevType, type.Directory!);
@@ -71,10 +72,18 @@ public sealed partial class MdevCore
         {
             return Errno.EINVAL;
         }
-        return value == 0 ? Errno.None : Remove(device);
+        if (value == 0)
+        {
+            return Errno.None;
+        }
+        var released = AwaitRelease(device);
+        return released == Errno.None ? Remove(device) : released;
     }
 
-    /// <summary>Removes a device (<c>mdev_device_remove</c>): ENODEV if it is already gone or its parent is unregistering.</summary>
+    /// <summary>
+    /// Removes a device (<c>mdev_device_remove</c>) at once, held or not: ENODEV if it is already gone or its
+    /// parent is unregistering. A write to <c>remove</c> first waits for the holder (<see cref="RemoveWhileOpen"/>).
+    /// </summary>
     public Errno Remove(MdevDevice device) => Change(() =>
     {
         if (device.IsRemoved || device.Parent.IsUnregistering)
@@ -88,7 +97,13 @@ public sealed partial class MdevCore
 
     private void RemoveLocked(MdevDevice device)
     {
+        // Reached with the device still open only when its parent goes away; the holder loses it.
+        ReleaseLocked(device);
         device.IsRemoved = true;
+        if (device.Node is { } node)
+        {
+            _tree.Remove(node);
+        }
         var parent = device.Parent;
         if (device.Type.DevicesDirectory is { } typeDevices && _tree.TryLookup(typeDevices.Path + "/" + device.Name, out var typeLink))
         {

@@ -25,6 +25,7 @@ public sealed partial class MdevCore
         _tree.EnsureDirectory(SysfsPaths.MdevBusClass);
         _tree.EnsureDirectory(SysfsPaths.MdevBusDevices);
         _tree.EnsureDirectory(SysfsPaths.MdevBusDrivers);
+        _tree.EnsureDirectory(SysfsPaths.VfioGroups);
     }
 
     /// <summary>The registered parents, ordered by name.</summary>

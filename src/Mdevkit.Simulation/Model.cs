@@ -23,7 +23,11 @@ public sealed record ParentBlueprint(
     string SubsystemPath,
     bool HasIommuGroup,
     Func<IMdevDriver> CreateDriver,
-    IReadOnlyList<KeyValuePair<string, string>>? Identity = null);
+    IReadOnlyList<KeyValuePair<string, string>>? Identity = null)
+{
+    /// <summary>What the vendor declares about its devices' lifecycle: peer links, hotplug.</summary>
+    public ParentLifecycle Lifecycle { get; init; } = ParentLifecycle.Default;
+}
 
 /// <summary>A registered mdev parent (the kernel's <c>struct mdev_parent</c>).</summary>
 public sealed class ParentDevice
@@ -34,6 +38,7 @@ public sealed class ParentDevice
         Driver = driver;
         Directory = directory;
         AvailableInstances = driver.MaxInstances;
+        FreePeerLinks = blueprint.Lifecycle.PeerLinks;
     }
 
     /// <summary>The device name, as <c>sys/class/mdev_bus</c> lists it.</summary>
@@ -56,6 +61,9 @@ public sealed class ParentDevice
 
     /// <summary>The core's instance counter (used only for drivers without an availability hook).</summary>
     public uint AvailableInstances { get; internal set; }
+
+    // Peer links not in use; null when the vendor sets up none. Guarded by the core lock.
+    internal int? FreePeerLinks { get; set; }
 
     /// <summary>Set while the parent unregisters; creates and removes then fail with ENODEV.</summary>
     public bool IsUnregistering { get; internal set; }
@@ -128,6 +136,15 @@ public sealed class MdevDevice
 
     /// <summary>Set once removal began; later removes fail with ENODEV.</summary>
     public bool IsRemoved { get; internal set; }
+
+    /// <summary>Set while a remove waits for the holder to release the device; opens fail with ENODEV meanwhile.</summary>
+    public bool IsRemoving { get; internal set; }
+
+    // Who holds the device and what it holds. Guarded by the core lock.
+    internal DeviceUse Use { get; } = new();
+
+    /// <summary>The group node <c>dev/vfio/N</c>.</summary>
+    public DeviceNode? Node { get; internal set; }
 
     /// <summary>Slot for the vendor driver's per-device state (the kernel's drvdata).</summary>
     public object? DriverData { get; set; }

@@ -16,12 +16,15 @@ public sealed class SimulatedHost
     private readonly UeventQueue _uevents = new();
 
     /// <summary>Boots a host with the given hardware: every parent is plugged in and registers.</summary>
-    public SimulatedHost(string profileName, IEnumerable<ParentBlueprint> hardware)
+    /// <param name="profileName">The profile's name, for status reports.</param>
+    /// <param name="hardware">The parent devices.</param>
+    /// <param name="removeWhileOpen">What a write to <c>remove</c> does while the device is open (the kernel's generation).</param>
+    public SimulatedHost(string profileName, IEnumerable<ParentBlueprint> hardware, RemoveWhileOpen removeWhileOpen = RemoveWhileOpen.Wait)
     {
         ProfileName = profileName;
         _hardware = hardware.ToDictionary(blueprint => blueprint.Name, StringComparer.Ordinal);
         Tree = new SysfsTree();
-        Core = new MdevCore(Tree, new IommuGroups(Tree), _uevents);
+        Core = new MdevCore(Tree, new IommuGroups(Tree), _uevents) { RemoveWhileOpen = removeWhileOpen };
         foreach (var blueprint in _hardware.Values.OrderBy(blueprint => blueprint.Name, StringComparer.Ordinal))
         {
             Core.Register(blueprint);
@@ -29,7 +32,7 @@ public sealed class SimulatedHost
     }
 
     /// <summary>Boots a host from a profile.</summary>
-    public static SimulatedHost Boot(HostProfile profile) => new(profile.Name, profile.BuildHardware());
+    public static SimulatedHost Boot(HostProfile profile) => new(profile.Name, profile.BuildHardware(), profile.RemoveWhileOpen ?? RemoveWhileOpen.Wait);
 
     /// <summary>The profile the host was booted from.</summary>
     public string ProfileName { get; }

@@ -13,6 +13,8 @@ public enum Errno
     EPERM = 1,
     /// <summary>No such file or directory.</summary>
     ENOENT = 2,
+    /// <summary>Interrupted system call.</summary>
+    EINTR = 4,
     /// <summary>Input/output error.</summary>
     EIO = 5,
     /// <summary>Bad file descriptor.</summary>

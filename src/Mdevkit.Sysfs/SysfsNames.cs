@@ -58,4 +58,8 @@ public static class SysfsPaths
     public const string MdevBusDrivers = "sys/bus/mdev/drivers";
     /// <summary>One directory per IOMMU group, each with a <c>devices/</c> directory of links.</summary>
     public const string IommuGroups = "sys/kernel/iommu_groups";
+    /// <summary>Top of the device nodes.</summary>
+    public const string Dev = "dev";
+    /// <summary>One VFIO group node per IOMMU group, named by its number, which a VMM opens to use the devices in it.</summary>
+    public const string VfioGroups = "dev/vfio";
 }

@@ -25,7 +25,9 @@ internal sealed class RunningSimulator : IDisposable
 
     public string Join(string relative) => _root.Join(relative);
 
-    public bool IsMounted => File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == Join("sys"));
+    public bool IsMounted => IsMountPoint(Join("sys"));
+
+    private static bool IsMountPoint(string path) => File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == path);
 
     /// <summary>Runs <c>mdevkit</c> with these arguments.</summary>
     public static CommandResult Run(params string[] arguments) => CommandRunner.Run(Mdevkit, arguments);
@@ -40,11 +42,16 @@ internal sealed class RunningSimulator : IDisposable
 
     public void Dispose()
     {
-        Control("down");
-        if (IsMounted)
+        var down = Control("down");
+        var leftMounted = new[] { Join("sys"), Join("dev") }.Where(IsMountPoint).ToArray();
+        foreach (var mountPoint in leftMounted)
         {
-            CommandRunner.Run("umount", ["-l", Join("sys")]);
+            CommandRunner.Run("umount", ["-l", mountPoint]);
         }
         _root.Dispose();
+        if (leftMounted.Length > 0 && down.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'sim down' failed and left {string.Join(", ", leftMounted)} mounted: {down.Error}");
+        }
     }
 }

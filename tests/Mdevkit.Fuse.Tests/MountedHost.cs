@@ -11,17 +11,21 @@ namespace Mdevkit.Fuse.Tests;
 internal sealed class MountedHost : IDisposable
 {
     private readonly TempRoot _root;
+    private readonly FuseMount _devices;
 
     public MountedHost(string profile, string owner)
     {
         _root = new TempRoot(owner);
         Host = SimulatedHost.Boot(HostProfile.Load(profile));
         Directory.CreateDirectory(_root.Join("sys"));
+        Directory.CreateDirectory(_root.Join("dev"));
         Mount = FuseMount.Mount(Host.Tree, "sys", _root.Join("sys"));
+        _devices = FuseMount.Mount(Host.Tree, "dev", _root.Join("dev"));
     }
 
     public SimulatedHost Host { get; }
 
+    /// <summary>The mount of <c>sys</c>; <c>dev</c> (the VFIO group nodes) is mounted beside it.</summary>
     public FuseMount Mount { get; }
 
     /// <summary>The directory that holds the mounted <c>sys</c>.</summary>
@@ -34,9 +38,15 @@ internal sealed class MountedHost : IDisposable
     public CommandResult Bash(string script, params string[] arguments) =>
         CommandRunner.Run("bash", ["-c", $"cd \"$ROOT\" && {script}", "bash", .. arguments], environment: new Dictionary<string, string> { ["ROOT"] = Root });
 
+    /// <summary>Starts a bash script in the background, as <see cref="Bash"/> runs one; its output is read when it ends.</summary>
+    public Task<CommandResult> BashInBackground(string script, params string[] arguments) =>
+        Task.Run(() => Bash(script, arguments));
+
     public void Dispose()
     {
+        Host.Core.Shutdown();
         Mount.Dispose();
+        _devices.Dispose();
         _root.Dispose();
     }
 }

@@ -17,7 +17,11 @@ public static class VendorDrivers
     {
         try
         {
-            return spec.Driver switch
+            if (spec.PeerLinks is < 0)
+            {
+                throw new ProfileException($"'peerLinks' must not be negative, not {spec.PeerLinks}");
+            }
+            IReadOnlyList<ParentBlueprint> blueprints = spec.Driver switch
             {
                 "mtty" => [MttyDriver.Blueprint(spec)],
                 "mdpy" => [MdpyDriver.Blueprint(spec)],
@@ -28,6 +32,7 @@ public static class VendorDrivers
                 "vfio_ap" => [VfioApDriver.Blueprint(spec)],
                 _ => throw new ProfileException($"unknown driver '{spec.Driver}' (known: {string.Join(", ", Names)})"),
             };
+            return [.. blueprints.Select(blueprint => blueprint with { Lifecycle = spec.Lifecycle })];
         }
         catch (ProfileException e)
         {

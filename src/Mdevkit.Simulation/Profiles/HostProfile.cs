@@ -16,6 +16,10 @@ public sealed record HostProfile
     /// <summary>The parent devices.</summary>
     public required IReadOnlyList<ParentSpec> Parents { get; init; }
 
+    /// <summary>What a write to <c>remove</c> does while the device is open: <c>wait</c> (current kernels, the default) or <c>busy</c> (older kernels).</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<RemoveWhileOpen>))]
+    public RemoveWhileOpen? RemoveWhileOpen { get; init; }
+
     /// <summary>The names of the profiles built into mdevkit.</summary>
     public static IReadOnlyList<string> BuiltInNames { get; } =
     [

@@ -50,7 +50,17 @@ public sealed record ParentSpec
     /// <summary>vfio_ap: the usage domains reserved for vfio_ap in the host's <c>aqmask</c>, e.g. <c>4,0x47</c>.</summary>
     public string? Domains { get; init; }
 
-    /// <summary>The parameters that are set, by their JSON names, for checking them against what a driver takes.</summary>
+    /// <summary>Any driver: peer-to-peer links each physical device can hold (absent: the vendor sets up none).</summary>
+    public int? PeerLinks { get; init; }
+
+    /// <summary>Any driver: whether a process running devices may open one more (default true).</summary>
+    public bool? Hotplug { get; init; }
+
+    /// <summary>The lifecycle these settings declare.</summary>
+    [JsonIgnore]
+    public ParentLifecycle Lifecycle => new(PeerLinks, Hotplug ?? true);
+
+    /// <summary>The driver-specific parameters that are set, by their JSON names, for checking them against what a driver takes.</summary>
     [JsonIgnore]
     public IEnumerable<string> SetParameters
     {

@@ -7,26 +7,21 @@ namespace Mdevkit.Simulation.Tree;
 /// An open sysfs attribute. A read at offset 0 runs show() afresh and later offsets continue in that
 /// text (the kernel's seq_file); every write is one store() whatever the offset, as sysfs ignores it.
 /// </summary>
-public sealed class SysfsOpenFile
+public sealed class SysfsOpenFile : TreeFile
 {
     private readonly Lock _lock = new();
     private byte[]? _shown;
 
-    internal SysfsOpenFile(SysfsAttribute attribute, Caller caller)
+    internal SysfsOpenFile(SysfsAttribute attribute, Caller caller) : base(caller)
     {
         Attribute = attribute;
-        Caller = caller;
     }
 
     /// <summary>The attribute this handle is open on.</summary>
     public SysfsAttribute Attribute { get; }
 
-    /// <summary>Who opened the file.</summary>
-    public Caller Caller { get; }
-
-    /// <summary>Reads up to <paramref name="buffer"/>'s length from <paramref name="offset"/>.</summary>
-    /// <returns>The number of bytes read, or a negative errno.</returns>
-    public int Read(long offset, Span<byte> buffer)
+    /// <inheritdoc/>
+    public override int Read(long offset, Span<byte> buffer)
     {
         if (Attribute.IsRemoved)
         {
@@ -55,10 +50,8 @@ public sealed class SysfsOpenFile
     }
 
     /// <summary>Writes one store.</summary>
-    /// <param name="data">The bytes of one <c>write(2)</c>.</param>
-    /// <param name="writer">The writing process; a file descriptor can be shared, so it may differ from the opener.</param>
-    /// <returns>The number of bytes taken, or a negative errno.</returns>
-    public int Write(ReadOnlySpan<byte> data, Caller writer)
+    /// <inheritdoc/>
+    public override int Write(ReadOnlySpan<byte> data, Caller writer)
     {
         if (Attribute.IsRemoved)
         {
@@ -81,7 +74,4 @@ public sealed class SysfsOpenFile
         var result = Attribute.Store(data, writer);
         return result == Errno.None ? data.Length : -(int)result;
     }
-
-    /// <summary>Writes one store as the process that opened the file.</summary>
-    public int Write(ReadOnlySpan<byte> data) => Write(data, Caller);
 }

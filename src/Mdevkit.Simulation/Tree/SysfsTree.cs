@@ -44,6 +44,10 @@ public sealed class SysfsTree
     public SysfsLink CreateLink(SysfsDirectory parent, string name, SysfsNode target) =>
         Add(parent, new SysfsLink(name, parent, target));
 
+    /// <summary>Creates a device node under <paramref name="parent"/>; the name must be free.</summary>
+    public DeviceNode CreateDeviceNode(SysfsDirectory parent, string name, UnixFileMode mode, DeviceOpenHandler open) =>
+        Add(parent, new DeviceNode(name, parent, mode, open));
+
     /// <summary>Unlinks a node and everything below it; open handles on them fail with ENODEV from then on.</summary>
     public void Remove(SysfsNode node)
     {
@@ -79,13 +83,13 @@ public sealed class SysfsTree
         }
     }
 
-    /// <summary>Opens an attribute the way kernfs does, checking access against its mode.</summary>
+    /// <summary>Opens an attribute the way kernfs does, checking access against its mode, or a device node through its driver.</summary>
     /// <param name="path">Root-relative path; links are followed.</param>
     /// <param name="access">What the caller wants to do with the file.</param>
     /// <param name="caller">Who opens it.</param>
     /// <param name="file">The open file on success.</param>
-    /// <returns>ENOENT, EISDIR, EACCES, or <see cref="Errno.None"/>.</returns>
-    public Errno Open(string path, FileAccess access, Caller caller, out SysfsOpenFile? file)
+    /// <returns>ENOENT, EISDIR, EACCES, a device's own errno, or <see cref="Errno.None"/>.</returns>
+    public Errno Open(string path, FileAccess access, Caller caller, out TreeFile? file)
     {
         file = null;
         var result = TryWalk(path, followFinalLink: true, out var node);
@@ -93,17 +97,29 @@ public sealed class SysfsTree
         {
             return result;
         }
-        if (node is not SysfsAttribute attribute)
+        switch (node)
         {
-            return access == FileAccess.Read ? Errno.EISDIR : Errno.EISDIR;
+            case SysfsAttribute attribute:
+                var permission = CheckAccess(attribute, access, caller);
+                if (permission == Errno.None)
+                {
+                    file = new SysfsOpenFile(attribute, caller);
+                }
+                return permission;
+            case DeviceNode device:
+                if (!caller.IsRoot && !Permits(device.Mode, access, caller))
+                {
+                    return Errno.EACCES;
+                }
+                var opened = device.OpenHandler(caller, out var session);
+                if (opened == Errno.None)
+                {
+                    file = new DeviceNodeFile(device, session!, caller);
+                }
+                return opened;
+            default:
+                return Errno.EISDIR;
         }
-        var permission = CheckAccess(attribute, access, caller);
-        if (permission != Errno.None)
-        {
-            return permission;
-        }
-        file = new SysfsOpenFile(attribute, caller);
-        return Errno.None;
     }
 
     /// <summary>
@@ -121,19 +137,16 @@ public sealed class SysfsTree
         {
             return Errno.EACCES;
         }
-        if (caller.IsRoot)
-        {
-            return Errno.None;
-        }
-        // Every sysfs file belongs to root:root, so another user gets the group or the other bits.
+        return caller.IsRoot || Permits(attribute.Mode, access, caller) ? Errno.None : Errno.EACCES;
+    }
+
+    // Every node belongs to root:root, so another user gets the group or the other bits.
+    private static bool Permits(UnixFileMode mode, FileAccess access, Caller caller)
+    {
         var (read, write) = caller.Gid == 0
             ? (UnixFileMode.GroupRead, UnixFileMode.GroupWrite)
             : (UnixFileMode.OtherRead, UnixFileMode.OtherWrite);
-        if ((wantsRead && (attribute.Mode & read) == 0) || (wantsWrite && (attribute.Mode & write) == 0))
-        {
-            return Errno.EACCES;
-        }
-        return Errno.None;
+        return (!access.HasFlag(FileAccess.Read) || (mode & read) != 0) && (!access.HasFlag(FileAccess.Write) || (mode & write) != 0);
     }
 
     private SysfsDirectory EnsureChildDirectory(SysfsDirectory parent, string name)

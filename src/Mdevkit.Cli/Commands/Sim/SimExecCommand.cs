@@ -50,6 +50,11 @@ internal static class SimExecCommand
         {
             Bind(root.ScriptDirectory, "/usr/lib/mdevctl/scripts.d");
         }
+        // Only over an existing /dev/vfio: making one would change the machine's own /dev for everyone.
+        if (Directory.Exists("/dev/vfio"))
+        {
+            Bind(Path.Join(root.Dev, "vfio"), "/dev/vfio");
+        }
         var arguments = command.Select(argument => Marshal.StringToCoTaskMemUTF8(argument)).ToArray();
         var argv = stackalloc byte*[arguments.Length + 1];
         for (var i = 0; i < arguments.Length; i++)

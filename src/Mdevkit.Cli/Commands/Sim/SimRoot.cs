@@ -13,6 +13,9 @@ internal sealed class SimRoot(string directory)
 
     public string Sys => Path.Join(Directory, "sys");
 
+    /// <summary>The mounted device nodes: <c>dev/vfio/N</c>, one per mdev's IOMMU group.</summary>
+    public string Dev => Path.Join(Directory, "dev");
+
     public string ConfigDirectory => Path.Join(Directory, "etc/mdevctl.d");
 
     public string ScriptDirectory => Path.Join(Directory, "usr/lib/mdevctl/scripts.d");

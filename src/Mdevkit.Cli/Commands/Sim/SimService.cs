@@ -20,12 +20,14 @@ internal sealed class SimService : IDisposable
     private readonly Socket _listener;
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TextWriter _log;
+    private readonly FuseMount _devices;
 
-    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, Socket listener, TextWriter log)
+    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, FuseMount devices, Socket listener, TextWriter log)
     {
         Host = host;
         Root = root;
         Mount = mount;
+        _devices = devices;
         _listener = listener;
         _log = log;
         Host.UeventRaised += OnUevent;
@@ -38,23 +40,34 @@ internal sealed class SimService : IDisposable
 
     public FuseMount Mount { get; }
 
-    /// <summary>Completes when <c>sim down</c> asks the simulator to stop, or the mount went away.</summary>
-    public Task Stopped => Task.WhenAny(_stopRequested.Task, Mount.Ended);
+    /// <summary>Completes when <c>sim down</c> asks the simulator to stop, or a mount went away.</summary>
+    public Task Stopped => Task.WhenAny(_stopRequested.Task, Mount.Ended, _devices.Ended);
 
     /// <summary>Prepares the root, boots the host, mounts it and opens the control socket.</summary>
     /// <exception cref="SimException">The root is in use, or the mount failed.</exception>
     public static SimService Start(HostProfile profile, SimRoot root, TextWriter log)
     {
-        PrepareMountPoint(root);
+        PrepareMountPoint(root, root.Sys);
+        PrepareMountPoint(root, root.Dev);
         foreach (var directory in root.RealDirectories)
         {
             Directory.CreateDirectory(directory);
         }
         var host = SimulatedHost.Boot(profile);
         FuseMount mount;
+        FuseMount devices;
         try
         {
             mount = FuseMount.Mount(host.Tree, SysfsPaths.Sys, root.Sys);
+            try
+            {
+                devices = FuseMount.Mount(host.Tree, SysfsPaths.Dev, root.Dev);
+            }
+            catch (FuseException)
+            {
+                mount.Dispose();
+                throw;
+            }
         }
         catch (FuseException e)
         {
@@ -64,37 +77,40 @@ internal sealed class SimService : IDisposable
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(root.Socket));
         listener.Listen();
-        return new SimService(host, root, mount, listener, log);
+        return new SimService(host, root, mount, devices, listener, log);
     }
 
     public void Dispose()
     {
         Host.UeventRaised -= OnUevent;
         _listener.Dispose();
+        // A remove blocked on a device that is still open gives up first, so no request is left hanging.
+        Host.Core.Shutdown();
         Mount.Dispose();
+        _devices.Dispose();
         // Last, so that a waiting 'sim down' returns only once the mount is gone.
         File.Delete(Root.Socket);
     }
 
     // The mount point must be free: an empty directory, or a mount left behind by a simulator that was killed.
-    private static void PrepareMountPoint(SimRoot root)
+    private static void PrepareMountPoint(SimRoot root, string mountPoint)
     {
-        if (IsMountPoint(root.Sys))
+        if (IsMountPoint(mountPoint))
         {
-            if (IsServed(root.Sys))
+            if (IsServed(mountPoint))
             {
-                throw new SimException($"{root.Sys} is already mounted: is a simulator running? ('mdevkit sim status --root {root.Directory}')");
+                throw new SimException($"{mountPoint} is already mounted: is a simulator running? ('mdevkit sim status --root {root.Directory}')");
             }
             // ENOTCONN: the process that served this mount is gone; detach what it left.
-            if (Libc.umount2(root.Sys, Libc.MNT_DETACH) != 0)
+            if (Libc.umount2(mountPoint, Libc.MNT_DETACH) != 0)
             {
-                throw new SimException($"{root.Sys} is a stale mount and cannot be unmounted: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
+                throw new SimException($"{mountPoint} is a stale mount and cannot be unmounted: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
             }
         }
-        Directory.CreateDirectory(root.Sys);
-        if (Directory.EnumerateFileSystemEntries(root.Sys).Any())
+        Directory.CreateDirectory(mountPoint);
+        if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
         {
-            throw new SimException($"{root.Sys} is not empty; give an empty directory with --root");
+            throw new SimException($"{mountPoint} is not empty; give an empty directory with --root");
         }
     }
 
