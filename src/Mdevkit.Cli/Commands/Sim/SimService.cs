@@ -83,12 +83,13 @@ internal sealed class SimService : IDisposable
     public void Dispose()
     {
         Host.UeventRaised -= OnUevent;
-        _listener.Dispose();
         // A remove blocked on a device that is still open gives up first, so no request is left hanging.
         Host.Core.Shutdown();
         Mount.Dispose();
         _devices.Dispose();
-        // Last, so that a waiting 'sim down' returns only once the mount is gone.
+        // Last, because disposing the listener unlinks the socket, and a waiting 'sim down' returns
+        // once the socket is gone: only then are the mounts gone too.
+        _listener.Dispose();
         File.Delete(Root.Socket);
     }
 
