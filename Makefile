@@ -11,11 +11,12 @@ SYSCONFDIR ?= /etc
 RID ?= linux-x64
 PUBLISHED := artifacts/publish/mdevkit
 
-.PHONY: all install uninstall clean
+.PHONY: all install uninstall clean FORCE
 
 all: $(PUBLISHED)
 
-$(PUBLISHED):
+# Always handed to dotnet publish, which knows best whether a source changed.
+$(PUBLISHED): FORCE
 	dotnet publish src/Mdevkit.Cli -c Release -r $(RID) -p:PublishAot=true -o artifacts/publish -nologo
 
 install: $(PUBLISHED)

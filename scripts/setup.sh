@@ -4,7 +4,7 @@
 # xmllint (libxml2-utils), which the tests validate every emitted document with. The .NET SDK must already be there.
 set -euo pipefail
 
-packages=(fuse3 libfuse3-3 mdevctl make libvirt0 libxml2-utils)
+packages=(fuse3 libfuse3-3 mdevctl make libvirt0 libxml2-utils libvirt-daemon libvirt-clients)
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet was not found on PATH)" >&2

@@ -22,6 +22,8 @@ public sealed partial class MdevCore
         var parent = new ParentDevice(blueprint, driver, directory);
         var subsystem = _tree.EnsureDirectory(blueprint.SubsystemPath);
         _tree.CreateLink(directory, SysfsNames.Subsystem, subsystem);
+        // What udev enumerates: a bus lists its devices under devices/, a class directly.
+        parent.SubsystemLink = _tree.CreateLink(IsBus(blueprint) ? _tree.EnsureDirectory(blueprint.SubsystemPath + "/devices") : subsystem, blueprint.Name, directory);
         if (blueprint.BoundDriverPath is { } boundDriver)
         {
             var driverDirectory = _tree.EnsureDirectory(boundDriver);
@@ -72,6 +74,10 @@ public sealed partial class MdevCore
         if (parent.ClassLink is not null)
         {
             _tree.Remove(parent.ClassLink);
+        }
+        if (parent.SubsystemLink is not null)
+        {
+            _tree.Remove(parent.SubsystemLink);
         }
         foreach (var device in parent.DeviceList.ToArray())
         {
@@ -138,7 +144,10 @@ public sealed partial class MdevCore
     private static string SubsystemName(ParentBlueprint blueprint) => Path.GetFileName(blueprint.SubsystemPath);
 
     private static string ParentUeventText(ParentBlueprint blueprint) =>
-        blueprint.BoundDriverPath is { } driver ? $"DRIVER={Path.GetFileName(driver)}\n" : "";
+        (blueprint.BoundDriverPath is { } driver ? $"DRIVER={Path.GetFileName(driver)}\n" : "")
+        + string.Concat((blueprint.UeventProperties ?? []).Select(property => $"{property.Key}={property.Value}\n"));
+
+    private static bool IsBus(ParentBlueprint blueprint) => blueprint.SubsystemPath.StartsWith("sys/bus/", StringComparison.Ordinal);
 
     private Errno SynthesizeUevent(ReadOnlySpan<byte> data, string devicePath, string subsystem)
     {

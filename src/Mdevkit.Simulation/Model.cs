@@ -25,6 +25,9 @@ public sealed record ParentBlueprint(
     Func<IMdevDriver> CreateDriver,
     IReadOnlyList<KeyValuePair<string, string>>? Identity = null)
 {
+    /// <summary>The bus's own variables in the device's <c>uevent</c> (PCI: <c>PCI_CLASS</c>, <c>PCI_ID</c>, <c>PCI_SLOT_NAME</c>), after <c>DRIVER</c>.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? UeventProperties { get; init; }
+
     /// <summary>What the vendor declares about its devices' lifecycle: peer links, hotplug.</summary>
     public ParentLifecycle Lifecycle { get; init; } = ParentLifecycle.Default;
 }
@@ -75,6 +78,9 @@ public sealed class ParentDevice
     internal SysfsDirectory? TypesDirectory { get; set; }
 
     internal SysfsLink? ClassLink { get; set; }
+
+    // The entry under the bus's devices/ or in the class directory.
+    internal SysfsLink? SubsystemLink { get; set; }
 
     internal int? IommuGroup { get; set; }
 }

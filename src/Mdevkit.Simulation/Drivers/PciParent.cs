@@ -38,6 +38,15 @@ internal static class PciParent
                 new(SysfsNames.PciVendor, $"0x{id.Vendor:x4}"),
                 new(SysfsNames.PciDevice, $"0x{id.Device:x4}"),
                 new(SysfsNames.PciClass, $"0x{id.Class:x6}"),
-            ]);
+            ])
+        {
+            // pci_uevent's variables (the subsystem ids are not modelled, so neither they nor MODALIAS appear).
+            UeventProperties =
+            [
+                new("PCI_CLASS", $"{id.Class:X4}"),
+                new("PCI_ID", $"{id.Vendor:X4}:{id.Device:X4}"),
+                new("PCI_SLOT_NAME", name),
+            ],
+        };
     }
 }
