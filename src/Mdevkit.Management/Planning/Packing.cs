@@ -8,7 +8,7 @@ public sealed record Bin(CapacityModel Model, IReadOnlyDictionary<string, int> E
 /// <summary>
 /// Places counts of typed devices on parents with capacity models, maximizing how many are placed.
 /// <see cref="Place"/> is the planner: best-fit of whole type groups under several orders (largest
-/// first, smallest first, biggest demand first), then a local search that evicts planned devices from
+/// first, smallest first, biggest demand first) or first-fit, whichever places most, then a local search that evicts planned devices from
 /// a parent to make room for an unplaced type and re-places them elsewhere. <see cref="FirstFit"/> and
 /// <see cref="Optimum"/> are the yardsticks it is measured against.
 /// </summary>
@@ -27,7 +27,8 @@ public static class Packing
             demand.Keys.OrderBy(type => footprint[type]),
             demand.Keys.OrderByDescending(type => footprint[type] * demand[type]),
         ];
-        var best = orders.Select(order => Greedy(bins, demand, order)).MaxBy(candidate => (Placed(candidate), Slack(bins, candidate)))!;
+        // First-fit in request order is one more candidate, so the planner never does worse than it.
+        var best = orders.Select(order => Greedy(bins, demand, order)).Append(FirstFit(bins, requests)).MaxBy(candidate => (Placed(candidate), Slack(bins, candidate)))!;
         ImproveLocally(bins, demand, best);
         return best;
     }
