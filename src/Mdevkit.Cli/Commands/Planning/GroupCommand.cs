@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Mdevkit.Cli.Mdevctl;
 
 namespace Mdevkit.Cli.Commands.Planning;
 
@@ -11,10 +10,8 @@ internal static class GroupCommand
         var group = new Command("group", "Named sets of defined devices, started and stopped together with start|stop --group");
         group.Subcommands.Add(Change("add", "Add devices to a group (made if new)", (context, name, uuids) => context.Groups.Add(name, uuids)));
         group.Subcommands.Add(Change("remove", "Remove devices from a group (deleted with its last member)", (context, name, uuids) => context.Groups.Remove(name, uuids)));
-        var root = MdevctlOptions.Root();
         var only = new Argument<string?>("NAME") { Description = "Only this group", Arity = ArgumentArity.ZeroOrOne };
-        var list = new Command("list", "List groups and their members, one NAME UUID a line") { only, root };
-        list.SetAction(parse => PlanningContext.Run(parse, root, context =>
+        group.Subcommands.Add(PlanningContext.Command("list", "List groups and their members, one NAME UUID a line", [only], (parse, context) =>
         {
             var names = parse.GetValue(only) is { } wanted ? [wanted] : context.Groups.Names();
             foreach (var name in names)
@@ -26,21 +23,17 @@ internal static class GroupCommand
             }
             return 0;
         }));
-        group.Subcommands.Add(list);
         return group;
     }
 
     private static Command Change(string verb, string description, Action<PlanningContext, string, IReadOnlyCollection<Guid>> change)
     {
-        var root = MdevctlOptions.Root();
         var name = new Argument<string>("NAME") { Description = "The group" };
         var uuids = new Argument<Guid[]>("UUID") { Description = "Devices", Arity = ArgumentArity.OneOrMore };
-        var command = new Command(verb, description) { name, uuids, root };
-        command.SetAction(parse => PlanningContext.Run(parse, root, context =>
+        return PlanningContext.Command(verb, description, [name, uuids], (parse, context) =>
         {
             change(context, parse.GetValue(name)!, parse.GetValue(uuids)!);
             return 0;
-        }));
-        return command;
+        });
     }
 }

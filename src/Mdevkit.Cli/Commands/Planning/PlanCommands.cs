@@ -9,11 +9,9 @@ internal static class PlanCommands
 {
     public static Command Plan()
     {
-        var root = MdevctlOptions.Root();
         var request = new Argument<string>("REQUEST") { Description = "Devices wanted, e.g. \"4x nvidia-12, 2x nvidia-15\", or @FILE with a JSON array of {\"type\", \"count\"}" };
         var json = MdevctlOptions.Flag("--json", null, "Print the plan as JSON (the input of apply)");
-        var command = new Command("plan", "Place requested devices on this host's parents, respecting their capacity models and what runs") { request, json, root };
-        command.SetAction(parse => PlanningContext.Run(parse, root, context =>
+        return PlanningContext.Command("plan", "Place requested devices on this host's parents, respecting their capacity models and what runs", [request, json], (parse, context) =>
         {
             var text = parse.GetValue(request)!;
             var requests = text.StartsWith('@')
@@ -22,21 +20,17 @@ internal static class PlanCommands
             var plan = context.Planner.Plan(requests);
             context.Mdevctl.Output.Write(parse.GetValue(json) ? plan.ToJson() : PlanningText.Plan(plan));
             return 0;
-        }));
-        return command;
+        });
     }
 
     public static Command Apply()
     {
-        var root = MdevctlOptions.Root();
         var file = new Argument<string>("PLAN") { Description = "A plan, as plan --json prints it" };
-        var command = new Command("apply", "Define and start every device of a plan, all or none") { file, root };
-        command.SetAction(parse => PlanningContext.Run(parse, root, context =>
+        return PlanningContext.Command("apply", "Define and start every device of a plan, all or none", [file], (parse, context) =>
         {
             var (path, text) = MdevctlContext.ReadJsonFile(parse.GetValue(file))!.Value;
             context.Print(context.Provisioning.Apply(Management.Planning.Plan.Parse(text, path)));
             return 0;
-        }));
-        return command;
+        });
     }
 }

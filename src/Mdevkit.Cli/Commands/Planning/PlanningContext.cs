@@ -29,6 +29,27 @@ internal sealed class PlanningContext
 
     public Provisioning Provisioning { get; }
 
+    /// <summary>A command with <c>--root</c> whose body gets the context; errors are rendered as the mdevctl commands render them.</summary>
+    public static Command Command(string name, string description, Symbol[] symbols, Func<ParseResult, PlanningContext, int> body)
+    {
+        var root = MdevctlOptions.Root();
+        var command = new Command(name, description) { root };
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+            }
+        }
+        command.SetAction(parse => Run(parse, root, context => body(parse, context)));
+        return command;
+    }
+
     /// <summary>Runs a body with errors rendered as the mdevctl commands render them.</summary>
     public static int Run(ParseResult parse, Option<string> root, Func<PlanningContext, int> body) =>
         MdevctlContext.Run(parse, root, mdevctl => body(new PlanningContext(mdevctl)));

@@ -13,12 +13,10 @@ internal static class ProbeCommand
 
     public static Command Create()
     {
-        var root = MdevctlOptions.Root();
         var parent = new Argument<string>("PARENT") { Description = "An idle parent device, as sys/class/mdev_bus names it" };
         var yes = MdevctlOptions.Flag("--yes", "-y", "Do not ask before creating throw-away devices");
         var json = MdevctlOptions.Flag("--json", null, "Print the model as JSON");
-        var command = new Command("probe", "Learn how a parent's types share its capacity, by creating and removing throw-away devices") { parent, yes, json, root };
-        command.SetAction(parse => PlanningContext.Run(parse, root, context =>
+        return PlanningContext.Command("probe", "Learn how a parent's types share its capacity, by creating and removing throw-away devices", [parent, yes, json], (parse, context) =>
         {
             var name = parse.GetValue(parent)!;
             context.Probe.RequireIdle(name);
@@ -49,8 +47,7 @@ internal static class ProbeCommand
                 signal.Cancel = true;
                 cancellation.Cancel();
             }
-        }));
-        return command;
+        });
     }
 
     private static bool Confirm(TextWriter prompt, string parent)
