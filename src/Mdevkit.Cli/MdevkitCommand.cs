@@ -32,6 +32,7 @@ public static class MdevkitCommand
             root.Subcommands.Add(command);
         }
         var configuration = new InvocationConfiguration { Output = output, Error = error };
-        return root.Parse(args).Invoke(configuration);
+        // No response files: "@FILE" is plan's own syntax for a request file.
+        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(configuration);
     }
 }

@@ -184,6 +184,19 @@ public sealed class PlanningOnSimulatorTests
     }
 
     [Fact]
+    public void Plan_RequestFile_PlansAsTheSameRequestTyped()
+    {
+        using var simulator = new RunningSimulator("samples", nameof(PlanningOnSimulatorTests));
+        File.WriteAllText(simulator.Join("request.json"), """[{"type": "mtty-2", "count": 3}, {"type": "mdpy-vga", "count": 5}]""");
+
+        var fromFile = Mdevkit(simulator, "plan", "@" + simulator.Join("request.json"), "--json");
+        var typed = Mdevkit(simulator, "plan", "3x mtty-2, 5x mdpy-vga", "--json");
+
+        Assert.Equal((0, ""), (fromFile.ExitCode, fromFile.Error));
+        Assert.Equal(typed, fromFile);
+    }
+
+    [Fact]
     public void Apply_Plan_DefinesAndStartsEveryDevice()
     {
         using var simulator = new RunningSimulator("nvidia", nameof(PlanningOnSimulatorTests));
