@@ -19,14 +19,20 @@ public static class MdevkitCommand
             SimCommand.Create(),
             Commands.Libvirt.NodedevCommand.Create(),
             Commands.Libvirt.HostdevCommand.Create(),
+            Commands.Planning.ProbeCommand.Create(),
+            Commands.Planning.PlanCommands.Plan(),
+            Commands.Planning.PlanCommands.Apply(),
+            Commands.Planning.GroupCommand.Create(),
         };
         var rootOption = MdevctlOptions.Root();
         foreach (var command in MdevctlCli.Commands(rootOption))
         {
             command.Options.Add(rootOption);
+            Commands.Planning.MdevctlExtensions.Extend(command, rootOption);
             root.Subcommands.Add(command);
         }
         var configuration = new InvocationConfiguration { Output = output, Error = error };
-        return root.Parse(args).Invoke(configuration);
+        // No response files: "@FILE" is plan's own syntax for a request file.
+        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(configuration);
     }
 }

@@ -100,29 +100,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
 
     /// <summary>Writes a definition atomically, making the parent's directory if needed.</summary>
     /// <exception cref="ArgumentException">The parent name would leave the configuration directory.</exception>
-    public void Save(Definition definition)
-    {
-        var path = PathOf(definition.Parent, definition.Uuid);
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Join(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write(definition.Config.ToPrettyJson());
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    public void Save(Definition definition) => AtomicFile.Write(PathOf(definition.Parent, definition.Uuid), definition.Config.ToPrettyJson());
 
     /// <summary>Deletes a definition. The parent's directory stays, as mdevctl leaves it (udev's autostart rule tests for it).</summary>
     public void Delete(string parent, Guid uuid) => File.Delete(PathOf(parent, uuid));

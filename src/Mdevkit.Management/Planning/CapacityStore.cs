@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Management.Planning;
+
+/// <summary>
+/// Probed models in <c>var/lib/mdevkit/capacity/&lt;parent&gt;.json</c>: state mdevkit learned, kept apart from
+/// mdevctl's configuration. Writes are a temporary file and a rename, so a planner never reads half a model.
+/// </summary>
+public sealed class CapacityStore(MdevctlEnvironment environment)
+{
+    /// <summary>The directory of the models.</summary>
+    public string Directory => environment.Sysfs.PathOf("var/lib/mdevkit/capacity");
+
+    /// <summary>The model stored for <paramref name="parent"/>, if any.</summary>
+    /// <exception cref="MdevctlException">The stored file is not a model.</exception>
+    public CapacityModel? TryLoad(string parent)
+    {
+        var path = PathOf(parent);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel);
+        }
+        catch (JsonException e)
+        {
+            throw new MdevctlException($"Capacity model \"{path}\" is not valid: {e.Message}");
+        }
+    }
+
+    /// <summary>Stores a model, replacing the parent's previous one.</summary>
+    public void Save(CapacityModel model) => AtomicFile.Write(PathOf(model.Parent), ToJson(model));
+
+    /// <summary>The model as stored and as <c>probe --json</c> prints it.</summary>
+    public static string ToJson(CapacityModel model) => JsonSerializer.Serialize(model, PlanningJson.Default.CapacityModel) + "\n";
+
+    private string PathOf(string parent) => SysfsRoot.IsPathComponent(parent)
+        ? Path.Join(Directory, parent + ".json")
+        : throw new MdevctlException($"Invalid parent device name '{parent}'");
+}

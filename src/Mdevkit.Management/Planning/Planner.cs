@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Mdevkit.Management.Planning;
+
+/// <summary>Some devices of one type.</summary>
+/// <param name="Type">The type-id.</param>
+/// <param name="Count">How many.</param>
+public sealed record DeviceRequest(string Type, int Count);
+
+/// <summary>One device of a plan: where it goes.</summary>
+/// <param name="Parent">The parent it is made on.</param>
+/// <param name="Type">Its type.</param>
+public sealed record PlannedDevice(string Parent, string Type);
+
+/// <summary>Devices of a type the host cannot take, and why.</summary>
+/// <param name="Type">The type.</param>
+/// <param name="Count">How many are left over.</param>
+/// <param name="Reason">What stands in the way, parent by parent.</param>
+public sealed record UnplacedDevices(string Type, int Count, string Reason);
+
+/// <summary>What a parent still offers once the plan is carried out.</summary>
+/// <param name="Parent">The parent.</param>
+/// <param name="Model">Its capacity model's kind.</param>
+/// <param name="Probed">Whether the model was probed (else derived from the current offer, assuming independent types).</param>
+/// <param name="Available">Type → instances still available, for the types that have any.</param>
+public sealed record ParentOffer(string Parent, CapacityKind Model, bool Probed, IReadOnlyDictionary<string, int> Available);
+
+/// <summary>A placement of requested devices on the host's parents; <c>mdevkit apply</c> carries it out.</summary>
+/// <param name="Devices">The devices to make, in request order.</param>
+/// <param name="Unplaced">What does not fit.</param>
+/// <param name="Offer">What each parent offers afterwards.</param>
+public sealed record Plan(IReadOnlyList<PlannedDevice> Devices, IReadOnlyList<UnplacedDevices> Unplaced, IReadOnlyList<ParentOffer> Offer)
+{
+    /// <summary>The plan as <c>plan --json</c> prints it.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, PlanningJson.Default.Plan) + "\n";
+
+    /// <summary>Reads a plan written by <see cref="ToJson"/>.</summary>
+    /// <exception cref="MdevctlException">Not a plan.</exception>
+    public static Plan Parse(string text, string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(text, PlanningJson.Default.Plan) ?? throw new JsonException("null");
+        }
+        catch (JsonException e)
+        {
+            throw new MdevctlException($"\"{path}\" is not a plan: {e.Message}");
+        }
+    }
+}
+
+/// <summary>
+/// Places a request on this host's parents: each parent's stored model (or, unprobed, its current offer
+/// taken as independent types), with what already runs there counted in, packed by <see cref="Packing.Place"/>.
+/// </summary>
+public sealed partial class Planner(MdevctlEnvironment environment, CapacityStore store)
+{
+    /// <summary>Reads <c>4x nvidia-12, 2x nvidia-15</c> (a bare type means one).</summary>
+    /// <exception cref="MdevctlException">Not a request.</exception>
+    public static IReadOnlyList<DeviceRequest> ParseRequest(string text)
+    {
+        var requests = new List<DeviceRequest>();
+        foreach (var item in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var match = RequestItem().Match(item);
+            if (!match.Success)
+            {
+                throw new MdevctlException($"Invalid request '{item}': expected COUNTx TYPE, e.g. 4x nvidia-12");
+            }
+            var count = match.Groups["count"].Success ? int.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture) : 1;
+            requests.Add(new DeviceRequest(match.Groups["type"].Value, count));
+        }
+        return requests.Count > 0 ? requests : throw new MdevctlException("Empty request");
+    }
+
+    /// <summary>Reads a request file: a JSON array of <c>{"type": "nvidia-12", "count": 4}</c>.</summary>
+    /// <exception cref="MdevctlException">Not a request.</exception>
+    public static IReadOnlyList<DeviceRequest> ParseRequestJson(string text, string path)
+    {
+        try
+        {
+            var requests = JsonSerializer.Deserialize(text, PlanningJson.Default.ListDeviceRequest) ?? [];
+            return requests.Count > 0 && requests.All(request => request.Count > 0 && request.Type.Length > 0)
+                ? requests
+                : throw new JsonException("expected a non-empty array of {\"type\", \"count\"} with positive counts");
+        }
+        catch (JsonException e)
+        {
+            throw new MdevctlException($"\"{path}\" is not a request: {e.Message}");
+        }
+    }
+
+    /// <summary>Plans <paramref name="requests"/> on the host as it is now.</summary>
+    public Plan Plan(IReadOnlyList<DeviceRequest> requests)
+    {
+        var running = environment.Sysfs.GetActiveDevices();
+        var parents = environment.Sysfs.GetParentNames().Order(StringComparer.Ordinal).ToList();
+        var bins = new List<Bin>();
+        var probed = new List<bool>();
+        foreach (var parent in parents)
+        {
+            var stored = store.TryLoad(parent);
+            bins.Add(stored is not null
+                ? new Bin(stored, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary())
+                : new Bin(CapacityModel.FromAvailability(parent, environment.Sysfs.GetTypes(parent).Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()));
+            probed.Add(stored is not null);
+        }
+        var planned = Packing.Place(bins, requests);
+        return new Plan(Devices(requests, bins, planned), Unplaced(requests, bins, planned),
+            [.. bins.Select((bin, index) => (bin, index))
+                .Where(entry => planned[entry.index].Count > 0 || requests.Any(request => entry.bin.Model.Offers(request.Type)))
+                .Select(entry => Offer(entry.bin, planned[entry.index], probed[entry.index]))]);
+    }
+
+    // Devices in request order, each taken from the parents' planned counts in parent order.
+    private static List<PlannedDevice> Devices(IReadOnlyList<DeviceRequest> requests, List<Bin> bins, Dictionary<string, int>[] planned)
+    {
+        var left = planned.Select(counts => new Dictionary<string, int>(counts)).ToArray();
+        var devices = new List<PlannedDevice>();
+        foreach (var request in requests)
+        {
+            for (var i = 0; i < request.Count; i++)
+            {
+                var bin = Array.FindIndex(left, counts => counts.GetValueOrDefault(request.Type) > 0);
+                if (bin < 0)
+                {
+                    break;
+                }
+                left[bin][request.Type]--;
+                devices.Add(new PlannedDevice(bins[bin].Model.Parent, request.Type));
+            }
+        }
+        return devices;
+    }
+
+    private static List<UnplacedDevices> Unplaced(IReadOnlyList<DeviceRequest> requests, List<Bin> bins, Dictionary<string, int>[] planned)
+    {
+        var unplaced = new List<UnplacedDevices>();
+        foreach (var type in requests.Select(request => request.Type).Distinct())
+        {
+            var missing = requests.Where(request => request.Type == type).Sum(request => request.Count) - planned.Sum(counts => counts.GetValueOrDefault(type));
+            if (missing == 0)
+            {
+                continue;
+            }
+            var reasons = bins.Select((bin, index) => (bin, index)).Where(entry => entry.bin.Model.Offers(type))
+                .Select(entry => Reason(entry.bin, Packing.Total(entry.bin, planned[entry.index]), type)).ToList();
+            unplaced.Add(new UnplacedDevices(type, missing, reasons.Count == 0 ? $"no parent offers {type}" : string.Join("; ", reasons)));
+        }
+        return unplaced;
+    }
+
+    private static string Reason(Bin bin, Dictionary<string, int> counts, string type)
+    {
+        var parent = bin.Model.Parent;
+        return bin.Model.Kind switch
+        {
+            CapacityKind.Exclusive when counts.FirstOrDefault(count => count.Key != type && count.Value > 0) is { Key: { } other } =>
+                $"{parent} holds {other} (one type at a time)",
+            CapacityKind.SharedPool => $"{parent}'s pool is full",
+            _ => $"{parent} has no {type} left",
+        };
+    }
+
+    private static ParentOffer Offer(Bin bin, Dictionary<string, int> planned, bool probed)
+    {
+        var total = Packing.Total(bin, planned);
+        var available = bin.Model.Types.Select(type => (type.Type, Available: bin.Model.Available(type.Type, total)))
+            .Where(type => type.Available > 0).ToDictionary(type => type.Type, type => type.Available);
+        return new ParentOffer(bin.Model.Parent, bin.Model.Kind, probed, available);
+    }
+
+    [GeneratedRegex(@"^(?:(?<count>[1-9][0-9]{0,5})\s*[x×]\s*)?(?<type>[A-Za-z0-9_.:-]+)$")]
+    private static partial Regex RequestItem();
+}

@@ -1,0 +1,95 @@
+namespace Mdevkit.Management.Planning;
+
+/// <summary>A device a transaction made: its UUID, where, and of which type.</summary>
+/// <param name="Uuid">The new device's UUID.</param>
+/// <param name="Parent">Its parent.</param>
+/// <param name="Type">Its type.</param>
+public sealed record MadeDevice(Guid Uuid, string Parent, string Type);
+
+/// <summary>
+/// The all-or-nothing operations over many devices: carrying out a plan, filling a parent with one type,
+/// and starting or stopping a group. Any failure undoes the steps already taken, newest first.
+/// </summary>
+public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager manager, GroupStore groups, Action<string> warn)
+{
+    /// <summary>Defines and starts every device of <paramref name="plan"/>.</summary>
+    /// <exception cref="MdevctlException">A device could not be made; none of the plan's devices remain.</exception>
+    public IReadOnlyList<MadeDevice> Apply(Plan plan) => DeviceTransaction.Run(manager, warn, transaction =>
+        plan.Devices.Select(device =>
+        {
+            var uuid = transaction.Define(device.Parent, device.Type, autoStart: false);
+            transaction.Start(uuid, device.Parent);
+            return new MadeDevice(uuid, device.Parent, device.Type);
+        }).ToList());
+
+    /// <summary>
+    /// Defines as many devices of <paramref name="type"/> as <paramref name="parent"/> offers now; with
+    /// <paramref name="start"/>, starts each as it goes and stops when the parent offers no more.
+    /// </summary>
+    /// <exception cref="MdevctlException">The parent offers none, or a device could not be made; none remain then.</exception>
+    public IReadOnlyList<MadeDevice> Fill(string parent, string type, bool autoStart, bool start)
+    {
+        var offered = Available(parent, type) ?? throw new MdevctlException($"Parent {parent} does not support mdev type {type}");
+        if (offered == 0)
+        {
+            throw new MdevctlException($"No available instances of {type} on {parent}");
+        }
+        return DeviceTransaction.Run(manager, warn, transaction =>
+        {
+            var made = new List<MadeDevice>();
+            // Started devices are counted by the parent itself, which knows better than the first reading.
+            while (start ? Available(parent, type) > 0 : made.Count < offered)
+            {
+                var uuid = transaction.Define(parent, type, autoStart);
+                if (start)
+                {
+                    transaction.Start(uuid, parent);
+                }
+                made.Add(new MadeDevice(uuid, parent, type));
+            }
+            return made;
+        });
+    }
+
+    /// <summary>Starts every member of a group that is not running; all or none.</summary>
+    /// <exception cref="MdevctlException">The group is empty or a member failed to start; those started are stopped again.</exception>
+    public IReadOnlyList<Guid> StartGroup(string name) => DeviceTransaction.Run(manager, warn, transaction =>
+    {
+        var started = new List<Guid>();
+        foreach (var uuid in RequireMembers(name).Where(uuid => !environment.Sysfs.TryGetActiveDevice(uuid, out _)))
+        {
+            transaction.Start(uuid);
+            started.Add(uuid);
+        }
+        return started;
+    });
+
+    /// <summary>Stops every running member of a group; all or none.</summary>
+    /// <exception cref="MdevctlException">The group is empty or a member failed to stop; those stopped are started again.</exception>
+    public IReadOnlyList<Guid> StopGroup(string name) => DeviceTransaction.Run(manager, warn, transaction =>
+    {
+        var stopped = new List<Guid>();
+        foreach (var uuid in RequireMembers(name))
+        {
+            if (environment.Sysfs.TryGetActiveDevice(uuid, out var running))
+            {
+                transaction.Stop(running);
+                stopped.Add(uuid);
+            }
+        }
+        return stopped;
+    });
+
+    private IReadOnlyList<Guid> RequireMembers(string name) =>
+        groups.Members(name) is { Count: > 0 } members ? members : throw new MdevctlException($"Group {name} has no members");
+
+    // Null when the parent does not list the type (some drivers hide a type that has nothing left).
+    private int? Available(string parent, string type)
+    {
+        if (!environment.Sysfs.ParentExists(parent))
+        {
+            throw new MdevctlException($"Unable to find parent device '{parent}'");
+        }
+        return environment.Sysfs.GetTypes(parent).FirstOrDefault(candidate => candidate.Id == type)?.AvailableInstances;
+    }
+}

@@ -1,0 +1,53 @@
+using Mdevkit.Management.Planning;
+using Mdevkit.TestSupport;
+
+namespace Mdevkit.Management.Tests.Planning;
+
+/// <summary>Requests as typed, and groups as stored files.</summary>
+public sealed class PlannerTests : IDisposable
+{
+    private readonly TempRoot _root = new(nameof(PlannerTests));
+
+    [Fact]
+    public void ParseRequest_CountsAndBareTypes_InOrder()
+    {
+        Assert.Equal([new DeviceRequest("nvidia-12", 4), new DeviceRequest("nvidia-15", 2), new DeviceRequest("mtty-1", 1)],
+            Planner.ParseRequest("4x nvidia-12, 2x nvidia-15,mtty-1"));
+    }
+
+    [Theory]
+    [InlineData("0x nvidia-12")]
+    [InlineData("4 nvidia-12")]
+    [InlineData(" , ")]
+    public void ParseRequest_Malformed_Throws(string text) =>
+        Assert.Throws<MdevctlException>(() => Planner.ParseRequest(text));
+
+    [Fact]
+    public void ParseRequestJson_ArrayOfTypeAndCount()
+    {
+        Assert.Equal([new DeviceRequest("mdpy-vga", 2)], Planner.ParseRequestJson("""[{"type": "mdpy-vga", "count": 2}]""", "r.json"));
+        Assert.Throws<MdevctlException>(() => Planner.ParseRequestJson("""[{"type": "mdpy-vga", "count": 0}]""", "r.json"));
+    }
+
+    [Fact]
+    public void Groups_AddRemoveList_OneUuidALineAndGoneWithTheLastMember()
+    {
+        var groups = new GroupStore(new MdevctlEnvironment(_root.Path));
+        Guid[] uuids = [Guid.Parse("11111111-1111-1111-1111-111111111111"), Guid.Parse("22222222-2222-2222-2222-222222222222")];
+
+        groups.Add("vm1", [uuids[0], uuids[1], uuids[0]]);
+        var text = File.ReadAllText(_root.Join("etc/mdevkit/groups/vm1"));
+        groups.Remove("vm1", [uuids[0]]);
+        var afterOne = groups.Members("vm1");
+        var notMember = Assert.Throws<MdevctlException>(() => groups.Remove("vm1", [uuids[0]]));
+        groups.Remove("vm1", [uuids[1]]);
+
+        Assert.Equal("11111111-1111-1111-1111-111111111111\n22222222-2222-2222-2222-222222222222\n", text);
+        Assert.Equal([uuids[1]], afterOne);
+        Assert.Equal("11111111-1111-1111-1111-111111111111 is not a member of group vm1", notMember.Message);
+        Assert.Empty(groups.Names());
+        Assert.Throws<MdevctlException>(() => groups.Add("../x", uuids));
+    }
+
+    public void Dispose() => _root.Dispose();
+}
