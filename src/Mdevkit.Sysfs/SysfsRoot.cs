@@ -72,17 +72,27 @@ public sealed class SysfsRoot
         {
             throw new SysfsException(SysfsException.ToErrno(e), typesDirectory, e);
         }
+        // Type files are opened relative to the types directory: the kernel then walks two components for
+        // each, not the whole path through the parent's class link.
         var types = new List<MdevTypeInfo>();
-        foreach (var directory in typeDirectories.Order(StringComparer.Ordinal))
+        var typesFd = Open(Native.Libc.AT_FDCWD, typesDirectory, null, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
+        try
         {
-            try
+            foreach (var directory in typeDirectories.Order(StringComparer.Ordinal))
             {
-                types.Add(ReadType(directory));
+                try
+                {
+                    types.Add(ReadType(typesFd, typesDirectory, System.IO.Path.GetFileName(directory)));
+                }
+                catch (SysfsException e) when (e.Errno == Errno.ENOENT && !Directory.Exists(directory))
+                {
+                    // The type vanished while it was read (its driver hid it); the others still stand.
+                }
             }
-            catch (SysfsException e) when (e.Errno == Errno.ENOENT && !Directory.Exists(directory))
-            {
-                // The type vanished while it was read (its driver hid it); the others still stand.
-            }
+        }
+        finally
+        {
+            _ = Native.Libc.close(typesFd);
         }
         return types;
     }
@@ -191,17 +201,12 @@ public sealed class SysfsRoot
     /// <param name="path">An absolute path.</param>
     /// <returns>The whole text.</returns>
     /// <exception cref="SysfsException">With the errno of the failure.</exception>
-    public static unsafe string ReadFile(string path)
+    public static string ReadFile(string path) => ReadFile(Native.Libc.AT_FDCWD, path, null);
+
+    // Reads a file named relative to an open directory (or AT_FDCWD); directory names it in errors.
+    private static unsafe string ReadFile(int directoryFd, string path, string? directory)
     {
-        int fd;
-        while ((fd = Native.Libc.open(path, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC)) < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != Native.Libc.EINTR)
-            {
-                throw new SysfsException((Errno)errno, path);
-            }
-        }
+        var fd = Open(directoryFd, path, directory, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
         // A pooled buffer: a listing reads thousands of files, and fresh pages for each cost more than the reads.
         var buffer = ArrayPool<byte>.Shared.Rent((int)PageSize);
         try
@@ -221,7 +226,7 @@ public sealed class SysfsRoot
                     {
                         continue;
                     }
-                    throw new SysfsException((Errno)errno, path);
+                    throw new SysfsException((Errno)errno, FullPath(directory, path));
                 }
                 length += (int)count;
                 if (count == 0 || length < buffer.Length)
@@ -241,6 +246,23 @@ public sealed class SysfsRoot
             _ = Native.Libc.close(fd);
         }
     }
+
+    // openat(2), retried when a signal interrupts it.
+    private static int Open(int directoryFd, string path, string? directory, int flags)
+    {
+        int fd;
+        while ((fd = Native.Libc.openat(directoryFd, path, flags)) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Native.Libc.EINTR)
+            {
+                throw new SysfsException((Errno)errno, FullPath(directory, path));
+            }
+        }
+        return fd;
+    }
+
+    private static string FullPath(string? directory, string path) => directory is null ? path : System.IO.Path.Join(directory, path);
 
     // The entry names of a directory, in readdir order, from readdir(3) alone: .NET's enumeration stats
     // every symbolic link to learn whether it leads to a directory, two syscalls per device that nothing needs.
@@ -305,31 +327,26 @@ public sealed class SysfsRoot
     public static bool IsPathComponent(string name) =>
         name.Length > 0 && name != "." && name != ".." && !name.Contains('/', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal);
 
-    private static MdevTypeInfo ReadType(string directory)
+    private static MdevTypeInfo ReadType(int typesFd, string typesDirectory, string id)
     {
-        var availableText = ReadFile(System.IO.Path.Join(directory, SysfsNames.AvailableInstances)).Trim();
-        if (!int.TryParse(availableText, NumberStyles.None, CultureInfo.InvariantCulture, out var available))
+        string Read(string name) => ReadFile(typesFd, $"{id}/{name}", typesDirectory).Trim();
+        string? ReadOptional(string name)
         {
-            throw new SysfsException(Errno.EINVAL, System.IO.Path.Join(directory, SysfsNames.AvailableInstances));
+            try
+            {
+                return Read(name);
+            }
+            catch (SysfsException e) when (e.Errno == Errno.ENOENT)
+            {
+                return null;
+            }
         }
-        return new MdevTypeInfo(
-            System.IO.Path.GetFileName(directory),
-            available,
-            ReadFile(System.IO.Path.Join(directory, SysfsNames.DeviceApi)).Trim(),
-            ReadOptional(System.IO.Path.Join(directory, SysfsNames.Name)),
-            ReadOptional(System.IO.Path.Join(directory, SysfsNames.Description)));
-    }
 
-    private static string? ReadOptional(string path)
-    {
-        try
+        if (!int.TryParse(Read(SysfsNames.AvailableInstances), NumberStyles.None, CultureInfo.InvariantCulture, out var available))
         {
-            return ReadFile(path).Trim();
+            throw new SysfsException(Errno.EINVAL, System.IO.Path.Join(typesDirectory, id, SysfsNames.AvailableInstances));
         }
-        catch (SysfsException e) when (e.Errno == Errno.ENOENT)
-        {
-            return null;
-        }
+        return new MdevTypeInfo(id, available, Read(SysfsNames.DeviceApi), ReadOptional(SysfsNames.Name), ReadOptional(SysfsNames.Description));
     }
 
     private string ParentPath(string parent) => PathOf(SysfsPaths.MdevBusClass + "/" + parent);

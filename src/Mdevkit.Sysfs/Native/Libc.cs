@@ -7,6 +7,7 @@ internal static unsafe partial class Libc
 {
     public const int O_RDONLY = 0;
     public const int O_CLOEXEC = 0x80000;
+    public const int AT_FDCWD = -100;
     public const int EINTR = 4;
     public const int ENOENT = 2;
     public const int ENOTDIR = 20;
@@ -14,8 +15,8 @@ internal static unsafe partial class Libc
     // struct dirent on 64-bit glibc: d_ino, d_off, d_reclen, d_type, then the name.
     public const int DirentNameOffset = 19;
 
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int open(string path, int flags);
+    [LibraryImport("libc", EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int openat(int directoryFd, string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     public static partial nint read(int fd, byte* buffer, nint count);
