@@ -75,7 +75,7 @@ public sealed class SysfsRoot
         // Type files are opened relative to the types directory: the kernel then walks two components for
         // each, not the whole path through the parent's class link.
         var types = new List<MdevTypeInfo>();
-        var typesFd = Open(Native.Libc.AT_FDCWD, typesDirectory, null, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
+        var typesFd = Open(Native.Libc.AT_FDCWD, typesDirectory, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
         try
         {
             foreach (var directory in typeDirectories.Order(StringComparer.Ordinal))

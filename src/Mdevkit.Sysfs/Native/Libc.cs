@@ -7,6 +7,8 @@ internal static unsafe partial class Libc
 {
     public const int O_RDONLY = 0;
     public const int O_CLOEXEC = 0x80000;
+    // A descriptor that only names a directory for the *at calls; it needs search permission alone.
+    public const int O_PATH = 0x200000;
     public const int AT_FDCWD = -100;
     public const int EINTR = 4;
     public const int ENOENT = 2;
