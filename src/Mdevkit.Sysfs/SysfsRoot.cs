@@ -46,10 +46,7 @@ public sealed class SysfsRoot
 
     /// <summary>The names of the registered parents (entries of <c>sys/class/mdev_bus</c>), in byte order.</summary>
     /// <returns>Parent names; none when the class directory does not exist (no mdev support loaded).</returns>
-    public IReadOnlyList<string> GetParentNames()
-    {
-        return [.. ListNames(PathOf(SysfsPaths.MdevBusClass)).Order(StringComparer.Ordinal)];
-    }
+    public IReadOnlyList<string> GetParentNames() => [.. ListNames(PathOf(SysfsPaths.MdevBusClass)).Order(StringComparer.Ordinal)];
 
     /// <summary>Whether a parent is registered.</summary>
     /// <param name="parent">A parent name; names that are not a single path component never exist.</param>
