@@ -36,11 +36,16 @@ hyperfine --style none --runs "$runs" --warmup 1 --export-json "$work/define_und
   -n "mdevctl 20x define+undefine" "${loop//TOOL/$debian}" -n "mdevkit 20x define+undefine" "${loop//TOOL/$ours}" >/dev/null
 INNER
 
-echo "| command | Debian mdevctl $(mdevctl --version | cut -d' ' -f2) (median) | mdevkit (median) | speed-up |"
-echo "|---|---|---|---|"
+# Wall-clock medians decide the speed-up; CPU time (user + system, mean) is shown too, as it varies less
+# when other work shares the host.
+echo "| command | Debian mdevctl $(mdevctl --version | cut -d' ' -f2) (median) | mdevkit (median) | speed-up | CPU Debian / mdevkit |"
+echo "|---|---|---|---|---|"
 for result in "$work"/*.json; do
-  medians=($(grep -o '"median": *[0-9.e-]*' "$result" | sed 's/.*: *//'))
+  field() { grep -o "\"$1\": *[0-9.e-]*" "$result" | sed 's/.*: *//'; }
+  medians=($(field median)) users=($(field user)) systems=($(field system))
   name=$(grep -o '"command": *"mdevctl [^"]*"' "$result" | sed 's/.*"mdevctl \(.*\)"/\1/')
   awk -v name="$name" -v theirs="${medians[0]}" -v ours="${medians[1]}" \
-    'BEGIN { printf "| `%s` | %.1f ms | %.1f ms | %.1fx |\n", name, theirs * 1000, ours * 1000, theirs / ours }'
+    -v theirs_cpu="${users[0]} ${systems[0]}" -v ours_cpu="${users[1]} ${systems[1]}" \
+    'BEGIN { split(theirs_cpu, t, " "); split(ours_cpu, o, " ")
+      printf "| `%s` | %.1f ms | %.1f ms | %.1fx | %.1f / %.1f ms |\n", name, theirs * 1000, ours * 1000, theirs / ours, (t[1] + t[2]) * 1000, (o[1] + o[2]) * 1000 }'
 done

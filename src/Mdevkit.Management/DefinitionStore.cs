@@ -59,22 +59,8 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 files.Add((parentName, fileUuid, file));
             }
         }
-        // Reading and parsing thousands of small files is spread over every core; the first bad file in
-        // order is the one reported, as when reading one after the other.
-        var parsed = files.AsParallel().AsOrdered().Select(file =>
-        {
-            try
-            {
-                return (Definition: new Definition(file.Parent, file.Uuid, DeviceConfig.Parse(SysfsRoot.ReadFile(file.Path))), Error: (ConfigException?)null);
-            }
-            catch (ConfigException e)
-            {
-                return (Definition: (Definition?)null, Error: e);
-            }
-        }).ToList();
-        return parsed.FirstOrDefault(result => result.Error is not null).Error is { } error
-            ? throw error
-            : [.. parsed.Select(result => result.Definition!)];
+        // One after the other, so the first bad file in order is the one reported.
+        return [.. files.Select(file => new Definition(file.Parent, file.Uuid, DeviceConfig.Parse(SysfsRoot.ReadFile(file.Path))))];
     }
 
     /// <summary>Reads the one definition of (<paramref name="parent"/>, <paramref name="uuid"/>), if there is one.</summary>

@@ -22,9 +22,7 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
         var running = uuid is { } wanted
             ? environment.Sysfs.TryGetActiveDevice(wanted, out var one) ? [one] : []
             : environment.Sysfs.GetActiveDevices();
-        // Definitions are plain reads, done on every core; callout scripts run one at a time, in order.
         var listed = running.Where(device => parent is null || device.Parent == parent)
-            .AsParallel().AsOrdered()
             .Select(device =>
             {
                 var (defined, autoStart) = DefinitionOf(device);
@@ -51,24 +49,12 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
 
     /// <summary>Each parent's types, parents in byte order, types by id.</summary>
     /// <exception cref="SysfsException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
-    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null)
-    {
-        try
-        {
-            // Parents are read on every core; the order stays.
-            return
-            [
-                .. environment.Sysfs.GetParentNames()
-                    .Where(name => parent is null || name == parent)
-                    .AsParallel().AsOrdered()
-                    .Select(name => (name, environment.Sysfs.GetTypes(name))),
-            ];
-        }
-        catch (AggregateException e) when (e.InnerExceptions[0] is SysfsException first)
-        {
-            throw first;
-        }
-    }
+    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null) =>
+        [
+            .. environment.Sysfs.GetParentNames()
+                .Where(name => parent is null || name == parent)
+                .Select(name => (name, environment.Sysfs.GetTypes(name))),
+        ];
 
     // Whether the running device is defined on its parent, and its start mode from there; an unreadable
     // definition still counts as defined, with manual start, as in mdevctl.

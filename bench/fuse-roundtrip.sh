@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# mdev create/remove round trips from one process through the simulator's FUSE mount, against the same
+# open/write/close loop on plain files in a tmpfs: what the mount costs each sysfs write. Needs root.
+#   bench/fuse-roundtrip.sh [COUNT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-20000}
+parent=sys/devices/virtual/mtty/mtty
+type=mtty-1
+
+scripts/setup.sh
+make -s >/dev/null
+dotnet build bench/Mdevkit.Bench.Roundtrip -c Release -nologo -v quiet -o artifacts/bench/roundtrip >/dev/null
+mdevkit=artifacts/publish/mdevkit
+roundtrip=(dotnet artifacts/bench/roundtrip/Mdevkit.Bench.Roundtrip.dll)
+
+work=$(mktemp -d)
+cleanup() {
+  "$mdevkit" sim down --root "$work/sim" >/dev/null 2>&1 || true
+  umount "$work/tmpfs" 2>/dev/null || true
+  # Never recurse into a mount that is still there.
+  if ! mountpoint -q "$work/sim/sys" && ! mountpoint -q "$work/tmpfs"; then
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+"$mdevkit" sim up --daemon --root "$work/sim" --profile samples >/dev/null
+mkdir "$work/tmpfs"
+mount -t tmpfs tmpfs "$work/tmpfs"
+mkdir -p "$work/tmpfs/$parent/mdev_supported_types/$type"
+
+echo "| filesystem | round trips | round trips/s | create median (µs) | create p99 (µs) | remove median (µs) | remove p99 (µs) |"
+echo "|---|---|---|---|---|---|---|"
+"${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" "$count"
+"${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" "$count" --plain
