@@ -40,10 +40,12 @@ public sealed class LibvirtdTests
             cp /etc/group "$work/group" && printf 'libvirt-qemu:x:64055:\nkvm:x:64056:\n' >> "$work/group"
             mount --bind "$work/passwd" /etc/passwd && mount --bind "$work/group" /etc/group
             export PATH="$work/bin:$PATH"
+            mdevctl define -u {Uuid} -p 0000:00:02.0 -t i915-GVTg_V5_4
             libvirtd --daemon --pid-file="$work/libvirtd.pid" 2>"$work/libvirtd.err"
             for i in $(seq 100); do [ -S /var/run/libvirt/libvirt-sock ] && break; sleep 0.1; done
             virsh() ( command virsh -c qemu:///system "$@" 2>&1; echo "rc=$?" )
-            mdevctl define -u {Uuid} -p 0000:00:02.0 -t i915-GVTg_V5_4
+            # libvirtd reads the definitions in the background after it starts listening.
+            for i in $(seq 100); do case "$(virsh nodedev-list --cap mdev --all)" in *{Name}*) break ;; esac; sleep 0.1; done
             echo "# list"; virsh nodedev-list --cap mdev --all
             echo "# start"; virsh nodedev-start {Name}
             echo "# kernel"; ls /sys/bus/mdev/devices
