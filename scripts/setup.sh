@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mdevkit needs on a fresh Debian machine: the FUSE runtime and Debian's mdevctl
-# (the tests compare against it), make for the native build, and libvirt's XML schemas (libvirt0) with
-# xmllint (libxml2-utils), which the tests validate every emitted document with. The .NET SDK must already be there.
+# (the tests compare against it), make for the native build, libvirt's XML schemas (libvirt0) with
+# xmllint (libxml2-utils), which the tests validate every emitted document with, and libvirtd and virsh
+# (libvirt-daemon, libvirt-clients), which a test runs against the simulator. The .NET SDK must already be there.
 set -euo pipefail
 
 packages=(fuse3 libfuse3-3 mdevctl make libvirt0 libxml2-utils libvirt-daemon libvirt-clients)
