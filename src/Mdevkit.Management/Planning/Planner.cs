@@ -52,8 +52,9 @@ public sealed record Plan(IReadOnlyList<PlannedDevice> Devices, IReadOnlyList<Un
 }
 
 /// <summary>
-/// Places a request on this host's parents: each parent's stored model (or, unprobed, its current offer
-/// taken as independent types), with what already runs there counted in, packed by <see cref="Packing.Place"/>.
+/// Places a request on this host's parents: each parent's stored model (or, when it was never probed or its
+/// driver now offers a type the model does not know, its current offer taken as independent types), with
+/// what already runs there counted in, packed by <see cref="Packing.Place"/>.
 /// </summary>
 public sealed partial class Planner(MdevctlEnvironment environment, CapacityStore store)
 {
@@ -101,10 +102,12 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
         var probed = new List<bool>();
         foreach (var parent in parents)
         {
-            var stored = store.TryLoad(parent);
+            var offer = environment.Sysfs.GetTypes(parent);
+            // A type the model never saw means the driver changed since the probe: plan from today's offer instead.
+            var stored = store.TryLoad(parent) is { } model && offer.All(type => model.Types.Any(known => known.Type == type.Id)) ? model : null;
             bins.Add(stored is not null
                 ? new Bin(stored, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary())
-                : new Bin(CapacityModel.FromAvailability(parent, environment.Sysfs.GetTypes(parent).Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()));
+                : new Bin(CapacityModel.FromAvailability(parent, offer.Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()));
             probed.Add(stored is not null);
         }
         var planned = Packing.Place(bins, requests);

@@ -49,5 +49,22 @@ public sealed class PlannerTests : IDisposable
         Assert.Throws<MdevctlException>(() => groups.Add("../x", uuids));
     }
 
+    [Fact]
+    public void Plan_IgnoresAModelThatDoesNotKnowACurrentType()
+    {
+        const string Gpu = "sys/devices/pci0000:00/0000:3e:00.0";
+        _root.Parent(Gpu, "0000:3e:00.0");
+        _root.Type(Gpu, "nvidia-11", 16, "vfio-pci", "GRID M60-0B", null);
+        _root.Type(Gpu, "nvidia-12", 16, "vfio-pci", "GRID M60-0Q", null);
+        var environment = new MdevctlEnvironment(_root.Path);
+        var store = new CapacityStore(environment);
+        store.Save(new CapacityModel("0000:3e:00.0", CapacityKind.Exclusive, [new TypeCapacity("nvidia-11", 16)]));
+
+        var plan = new Planner(environment, store).Plan([new DeviceRequest("nvidia-12", 2)]);
+
+        Assert.Equal([new PlannedDevice("0000:3e:00.0", "nvidia-12"), new PlannedDevice("0000:3e:00.0", "nvidia-12")], plan.Devices);
+        Assert.False(Assert.Single(plan.Offer).Probed);
+    }
+
     public void Dispose() => _root.Dispose();
 }
