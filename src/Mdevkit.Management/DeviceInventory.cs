@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Management;
@@ -49,12 +50,50 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
 
     /// <summary>Each parent's types, parents in byte order, types by id.</summary>
     /// <exception cref="SysfsException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
-    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null) =>
-        [
-            .. environment.Sysfs.GetParentNames()
-                .Where(name => parent is null || name == parent)
-                .Select(name => (name, environment.Sysfs.GetTypes(name))),
-        ];
+    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null)
+    {
+        var names = environment.Sysfs.GetParentNames().Where(name => parent is null || name == parent).ToArray();
+        var types = new IReadOnlyList<MdevTypeInfo>[names.Length];
+        ForEachOnAllCores(names.Length, i => types[i] = environment.Sysfs.GetTypes(names[i]));
+        return [.. names.Select((name, i) => (name, types[i]))];
+    }
+
+    // Reading a parent's types is a few small-file syscalls per type, so with many parents every core can
+    // be kept in the kernel: plain threads take the next index in turn (the thread pool and PLINQ cost more
+    // to start than a few parents take to read). The first failure in index order is rethrown, as a
+    // sequential loop would have thrown it.
+    private static void ForEachOnAllCores(int count, Action<int> body)
+    {
+        const int MinimumPerThread = 8;
+        var failures = new ExceptionDispatchInfo?[count];
+        var next = -1;
+        void Work()
+        {
+            for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+            {
+                try
+                {
+                    body(i);
+                }
+                catch (Exception e)
+                {
+                    failures[i] = ExceptionDispatchInfo.Capture(e);
+                }
+            }
+        }
+        var extraThreads = Math.Max(0, Math.Min(Environment.ProcessorCount, count / MinimumPerThread) - 1);
+        var helpers = Enumerable.Range(0, extraThreads).Select(_ => new Thread(Work)).ToArray();
+        foreach (var thread in helpers)
+        {
+            thread.Start();
+        }
+        Work();
+        foreach (var thread in helpers)
+        {
+            thread.Join();
+        }
+        failures.FirstOrDefault(failure => failure is not null)?.Throw();
+    }
 
     // Whether the running device is defined on its parent, and its start mode from there; an unreadable
     // definition still counts as defined, with manual start, as in mdevctl.

@@ -162,5 +162,34 @@ public sealed class ListingTests : IDisposable
         Assert.Equal("invalid json", Assert.Throws<ConfigException>(() => _inventory.Defined()).Message);
     }
 
+    [Fact]
+    public void Types_OfManyParents_KeepTheirOrder_AndTheFirstBrokenParentFailsTheListing()
+    {
+        using var root = new TempRoot(nameof(ListingTests));
+        // Enough parents to be read on several threads; parents 9 and 30 lack mdev_supported_types.
+        var names = Enumerable.Range(0, 40).Select(i => $"0000:{i + 16:x2}:00.0").ToArray();
+        foreach (var (name, i) in names.Select((name, i) => (name, i)))
+        {
+            root.Parent($"sys/devices/pci0000:00/{name}", name);
+            if (i is not (9 or 30))
+            {
+                root.Type($"sys/devices/pci0000:00/{name}", $"type-{i}", i, "vfio-pci", null, null);
+            }
+        }
+        var environment = new MdevctlEnvironment(root.Path);
+        var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
+
+        var error = Assert.Throws<Sysfs.SysfsException>(() => inventory.Types());
+        Directory.Delete(root.Join($"sys/devices/pci0000:00/{names[9]}"));
+        File.Delete(root.Join($"sys/class/mdev_bus/{names[9]}"));
+        Directory.Delete(root.Join($"sys/devices/pci0000:00/{names[30]}"));
+        File.Delete(root.Join($"sys/class/mdev_bus/{names[30]}"));
+        var types = inventory.Types();
+
+        Assert.Contains(names[9], error.Path, StringComparison.Ordinal);
+        Assert.Equal(names.Where((_, i) => i is not (9 or 30)), types.Select(entry => entry.Parent));
+        Assert.All(types, entry => Assert.Equal($"type-{Array.IndexOf(names, entry.Parent)}", Assert.Single(entry.Types).Id));
+    }
+
     public void Dispose() => _root.Dispose();
 }
