@@ -59,8 +59,10 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 files.Add((parentName, fileUuid, file));
             }
         }
-        // One after the other, so the first bad file in order is the one reported.
-        return [.. files.Select(file => new Definition(file.Parent, file.Uuid, DeviceConfig.Parse(SysfsRoot.ReadFile(file.Path))))];
+        // The first bad file in order is the one reported, as when they are read one after the other.
+        var loaded = new Definition[files.Count];
+        AllCores.For(files.Count, i => loaded[i] = new Definition(files[i].Parent, files[i].Uuid, DeviceConfig.Parse(SysfsRoot.ReadFile(files[i].Path))));
+        return loaded;
     }
 
     /// <summary>Reads the one definition of (<paramref name="parent"/>, <paramref name="uuid"/>), if there is one.</summary>

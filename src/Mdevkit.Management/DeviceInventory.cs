@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Management;
@@ -23,14 +22,15 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
         var running = uuid is { } wanted
             ? environment.Sysfs.TryGetActiveDevice(wanted, out var one) ? [one] : []
             : environment.Sysfs.GetActiveDevices();
-        var listed = running.Where(device => parent is null || device.Parent == parent)
-            .Select(device =>
-            {
-                var (defined, autoStart) = DefinitionOf(device);
-                return new ListedDevice(device.Uuid, device.Parent, new DeviceConfig(device.Type, autoStart, []), IsActive: true, IsDefined: defined);
-            })
-            .ToList()
-            .Select(device => device with { Config = device.Config with { Attributes = AttributesFromCallout(new Definition(device.Parent, device.Uuid, device.Config)) } });
+        var devices = running.Where(device => parent is null || device.Parent == parent).ToArray();
+        var found = new ListedDevice[devices.Length];
+        AllCores.For(devices.Length, i =>
+        {
+            var (defined, autoStart) = DefinitionOf(devices[i]);
+            found[i] = new ListedDevice(devices[i].Uuid, devices[i].Parent, new DeviceConfig(devices[i].Type, autoStart, []), IsActive: true, IsDefined: defined);
+        });
+        // Callout scripts run one after the other, as mdevctl runs them.
+        var listed = found.Select(device => device with { Config = device.Config with { Attributes = AttributesFromCallout(new Definition(device.Parent, device.Uuid, device.Config)) } });
         return Sorted(listed);
     }
 
@@ -54,45 +54,8 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     {
         var names = environment.Sysfs.GetParentNames().Where(name => parent is null || name == parent).ToArray();
         var types = new IReadOnlyList<MdevTypeInfo>[names.Length];
-        ForEachOnAllCores(names.Length, i => types[i] = environment.Sysfs.GetTypes(names[i]));
+        AllCores.For(names.Length, i => types[i] = environment.Sysfs.GetTypes(names[i]));
         return [.. names.Select((name, i) => (name, types[i]))];
-    }
-
-    // Reading a parent's types is a few small-file syscalls per type, so with many parents every core can
-    // be kept in the kernel: plain threads take the next index in turn (the thread pool and PLINQ cost more
-    // to start than a few parents take to read). The first failure in index order is rethrown, as a
-    // sequential loop would have thrown it.
-    private static void ForEachOnAllCores(int count, Action<int> body)
-    {
-        const int MinimumPerThread = 8;
-        var failures = new ExceptionDispatchInfo?[count];
-        var next = -1;
-        void Work()
-        {
-            for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
-            {
-                try
-                {
-                    body(i);
-                }
-                catch (Exception e)
-                {
-                    failures[i] = ExceptionDispatchInfo.Capture(e);
-                }
-            }
-        }
-        var extraThreads = Math.Max(0, Math.Min(Environment.ProcessorCount, count / MinimumPerThread) - 1);
-        var helpers = Enumerable.Range(0, extraThreads).Select(_ => new Thread(Work)).ToArray();
-        foreach (var thread in helpers)
-        {
-            thread.Start();
-        }
-        Work();
-        foreach (var thread in helpers)
-        {
-            thread.Join();
-        }
-        failures.FirstOrDefault(failure => failure is not null)?.Throw();
     }
 
     // Whether the running device is defined on its parent, and its start mode from there; an unreadable

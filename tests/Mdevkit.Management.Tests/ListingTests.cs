@@ -163,6 +163,28 @@ public sealed class ListingTests : IDisposable
     }
 
     [Fact]
+    public void Defined_ManyFiles_KeepTheirOrder_AndTheFirstBadFileInOrderIsReported()
+    {
+        using var root = new TempRoot(nameof(ListingTests));
+        var uuids = Enumerable.Range(0, 40).Select(i => $"00000000-0000-4000-8000-{i:x12}").ToArray();
+        foreach (var uuid in uuids)
+        {
+            root.File($"etc/mdevctl.d/{P0}/{uuid}", """{"mdev_type":"i915-GVTg_V5_8","start":"manual"}""");
+        }
+        var environment = new MdevctlEnvironment(root.Path);
+        var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
+        Directory.CreateDirectory(root.Join("sys/class/mdev_bus"));
+        var listed = inventory.Defined();
+        root.File($"etc/mdevctl.d/{P0}/{uuids[5]}", """{"mdev_type":"x","start":"auto","attrs":"nope"}""");
+        root.File($"etc/mdevctl.d/{P0}/{uuids[30]}", """{"mdev_type":"x"}""");
+
+        var error = Assert.Throws<ConfigException>(() => inventory.Defined());
+
+        Assert.Equal(uuids, listed.Select(device => device.Uuid.ToString()));
+        Assert.Equal("attributes field is not an array", error.Message);
+    }
+
+    [Fact]
     public void Types_OfManyParents_KeepTheirOrder_AndTheFirstBrokenParentFailsTheListing()
     {
         using var root = new TempRoot(nameof(ListingTests));
