@@ -40,11 +40,28 @@ public sealed class SimMountTests
         var unknown = simulator.Control("hotplug", "add", "nosuchparent");
 
         Assert.Equal(0, status.ExitCode);
-        Assert.Contains($"device {Uuid} mtty mtty-1\n", status.Output, StringComparison.Ordinal);
+        Assert.Contains($"device {Uuid} mtty mtty-1 idle\n", status.Output, StringComparison.Ordinal);
         Assert.Equal((0, false, 0), (unplug.ExitCode, afterUnplug, plug.ExitCode));
         Assert.Equal(0, reboot.ExitCode);
         Assert.Empty(Directory.GetFileSystemEntries(simulator.Join("sys/bus/mdev/devices")));
         Assert.Equal(new CommandResult(1, "", "mdevkit: no parent device 'nosuchparent' in this host\n"), unknown);
+    }
+
+    [Fact]
+    public void Status_ShowsWhoHoldsADevice()
+    {
+        using var simulator = new RunningSimulator("samples", nameof(SimMountTests));
+        File.WriteAllText(simulator.Join($"{MttyTypes}/mtty-2/create"), Uuid);
+        var group = new FileInfo(simulator.Join($"sys/bus/mdev/devices/{Uuid}/iommu_group")).LinkTarget!.Split('/')[^1];
+
+        string whileHeld;
+        using (var node = new FileStream(simulator.Join($"dev/vfio/{group}"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0))
+        {
+            node.WriteByte(0);
+            whileHeld = simulator.Control("status").Output;
+        }
+
+        Assert.Contains($"device {Uuid} mtty mtty-2 running {Environment.ProcessId}\n", whileHeld, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -13,6 +15,9 @@ namespace Mdevkit.Fuse.Native;
 /// </summary>
 internal static unsafe class Callbacks
 {
+    private const int MaxRememberedThreads = 4096;
+    private static readonly ConcurrentDictionary<int, int> s_processOfThread = new();
+
     public static fuse_operations Operations() => new()
     {
         getattr = &GetAttr,
@@ -243,7 +248,49 @@ internal static unsafe class Callbacks
     private static Caller CurrentCaller()
     {
         var context = LibFuse.fuse_get_context();
-        return new Caller(context->pid, context->uid, context->gid);
+        return new Caller(ProcessOf(context->pid), context->uid, context->gid);
+    }
+
+    // FUSE names the calling thread; what holds a device (as VFIO binds it to one process) is its thread
+    // group. Reading a thread's status costs more than the rest of a request, so a known answer is only
+    // checked, with one lookup of /proc/<process>/task/<thread> (thread ids are reused after they exit).
+    private static int ProcessOf(int threadId)
+    {
+        if (threadId <= 0)
+        {
+            return threadId;
+        }
+        if (s_processOfThread.TryGetValue(threadId, out var known)
+            && Directory.Exists($"/proc/{known.ToString(CultureInfo.InvariantCulture)}/task/{threadId.ToString(CultureInfo.InvariantCulture)}"))
+        {
+            return known;
+        }
+        var process = ThreadGroupOf(threadId);
+        if (s_processOfThread.Count >= MaxRememberedThreads)
+        {
+            s_processOfThread.Clear();
+        }
+        s_processOfThread[threadId] = process;
+        return process;
+    }
+
+    // The thread group in /proc/<thread>/status; a thread that is already gone keeps its own id.
+    private static int ThreadGroupOf(int threadId)
+    {
+        try
+        {
+            var status = SysfsRoot.ReadFile($"/proc/{threadId.ToString(CultureInfo.InvariantCulture)}/status").AsSpan();
+            var tgid = status.IndexOf("\nTgid:", StringComparison.Ordinal);
+            if (tgid >= 0)
+            {
+                var value = status[(tgid + "\nTgid:".Length)..];
+                return int.Parse(value[..value.IndexOf('\n')].Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+        catch (SysfsException)
+        {
+        }
+        return threadId;
     }
 
     private static string Text(byte* path) => Marshal.PtrToStringUTF8((nint)path) ?? "";

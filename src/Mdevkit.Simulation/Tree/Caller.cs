@@ -1,7 +1,7 @@
 namespace Mdevkit.Simulation.Tree;
 
 /// <summary>The process on whose behalf a filesystem operation runs, as the kernel's <c>current</c> would tell.</summary>
-/// <param name="Pid">Process id (0 for in-process callers).</param>
+/// <param name="Pid">Process id, the thread group's (0 for in-process callers).</param>
 /// <param name="Uid">User id; 0 is root.</param>
 /// <param name="Gid">Group id.</param>
 public readonly record struct Caller(int Pid, uint Uid, uint Gid)

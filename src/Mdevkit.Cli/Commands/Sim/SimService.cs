@@ -221,7 +221,9 @@ internal sealed class SimService : IDisposable
         }
         foreach (var device in Host.Core.Devices.OrderBy(device => device.Name, StringComparer.Ordinal))
         {
-            text.Append($"device {device.Name} {device.Parent.Name} {device.Type.Id}\n");
+            var use = Host.Core.GetUse(device);
+            var holder = use.HolderPid is { } pid ? $" {pid}" : "";
+            text.Append($"device {device.Name} {device.Parent.Name} {device.Type.Id} {use.State.ToString().ToLowerInvariant()}{holder}\n");
         }
         return text.ToString();
     }
