@@ -63,6 +63,28 @@ public sealed class DeviceUseTests : IDisposable
     }
 
     [Fact]
+    public void ThreadsOfOneProcess_AreOneHolder()
+    {
+        using var mounted = Boot("\"peerLinks\": 2");
+        FileStream OpenGroup(string uuid) => new(mounted.Join($"dev/vfio/{new FileInfo(mounted.Join($"sys/bus/mdev/devices/{uuid}/iommu_group")).LinkTarget!.Split('/')[^1]}"),
+            FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+        FileStream? gpu0 = null, gpu1 = null;
+
+        // Each group opened and touched on a thread of its own, as a VMM's threads do.
+        var first = new Thread(() => gpu0 = OpenGroup(Gpu0));
+        var second = new Thread(() => { gpu1 = OpenGroup(Gpu1); gpu1.WriteByte(0); });
+        first.Start();
+        first.Join();
+        second.Start();
+        second.Join();
+        var whileHeld = (Use(mounted, Gpu0), Use(mounted, Gpu1));
+        gpu0!.Dispose();
+        gpu1!.Dispose();
+
+        Assert.Equal(($"open {Environment.ProcessId} {Gpu1}", $"running {Environment.ProcessId} {Gpu0}"), whileHeld);
+    }
+
+    [Fact]
     public void WithoutHotplug_ARunningProcessCannotOpenOneMore()
     {
         using var mounted = Boot("\"peerLinks\": 2, \"hotplug\": false");
