@@ -234,6 +234,26 @@ public sealed class PlanningOnSimulatorTests
     }
 
     [Fact]
+    public void Apply_APlanThatNoLongerFits_IsRefusedBeforeAnythingIsMade()
+    {
+        using var simulator = new RunningSimulator("nvidia", nameof(PlanningOnSimulatorTests));
+        Probe(simulator, Gpu0);
+        Probe(simulator, Gpu1);
+        File.WriteAllText(simulator.Join("plan.json"), Mdevkit(simulator, "plan", "2x nvidia-12", "--json").Output);
+        // Meanwhile each GPU took another type, and holds one type at a time.
+        Mdevkit(simulator, "start", "-p", Gpu0, "-t", "nvidia-18");
+        Mdevkit(simulator, "start", "-p", Gpu1, "-t", "nvidia-18");
+
+        var apply = Mdevkit(simulator, "apply", simulator.Join("plan.json"));
+
+        Assert.Equal((1, ""), (apply.ExitCode, apply.Output));
+        Assert.StartsWith("Error: The plan no longer fits this host; plan again\n\nCaused by:\n    ", apply.Error, StringComparison.Ordinal);
+        Assert.Contains(" cannot hold 2x nvidia-12 beside what runs there now\n", apply.Error, StringComparison.Ordinal);
+        Assert.Equal(2, ActiveDevices(simulator).Length);
+        Assert.Empty(DefinedDevices(simulator));
+    }
+
+    [Fact]
     public void DefineFill_WithStart_MakesExactlyWhatTheParentHolds()
     {
         using var simulator = new RunningSimulator("gvt", nameof(PlanningOnSimulatorTests));

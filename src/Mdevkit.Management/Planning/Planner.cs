@@ -96,25 +96,56 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     /// <summary>Plans <paramref name="requests"/> on the host as it is now.</summary>
     public Plan Plan(IReadOnlyList<DeviceRequest> requests)
     {
+        var parents = Parents();
+        var bins = parents.Select(parent => parent.Bin).ToList();
+        var planned = Packing.Place(bins, requests);
+        return new Plan(Devices(requests, bins, planned), Unplaced(requests, bins, planned),
+            [.. parents.Select((parent, index) => (parent, index))
+                .Where(entry => planned[entry.index].Count > 0 || requests.Any(request => entry.parent.Bin.Model.Offers(request.Type)))
+                .Select(entry => Offer(entry.parent.Bin, planned[entry.index], entry.parent.Probed))]);
+    }
+
+    /// <summary>Checks that <paramref name="plan"/> still fits the host as it is now, parent by parent.</summary>
+    /// <exception cref="MdevctlException">It does not; the causes name each parent that cannot hold its share.</exception>
+    public void RequireFits(Plan plan)
+    {
+        var bins = Parents().ToDictionary(parent => parent.Bin.Model.Parent, parent => parent.Bin, StringComparer.Ordinal);
+        var misfits = new List<string>();
+        foreach (var share in plan.Devices.GroupBy(device => device.Parent))
+        {
+            var wanted = share.CountBy(device => device.Type).ToDictionary();
+            var described = string.Join(", ", wanted.Select(count => $"{count.Value}x {count.Key}"));
+            if (!bins.TryGetValue(share.Key, out var bin))
+            {
+                misfits.Add($"{share.Key} is not a registered parent");
+            }
+            else if (!bin.Model.Fits(Packing.Total(bin, wanted)))
+            {
+                misfits.Add($"{share.Key} cannot hold {described} beside what runs there now");
+            }
+        }
+        if (misfits.Count > 0)
+        {
+            throw new MdevctlException("The plan no longer fits this host; plan again", [.. misfits]);
+        }
+    }
+
+    // Each parent with its stored model (or, when it was never probed or its driver now offers a type the
+    // model does not know, its current offer as independent types) and what already runs on it.
+    private List<(Bin Bin, bool Probed)> Parents()
+    {
         var running = environment.Sysfs.GetActiveDevices();
-        var parents = environment.Sysfs.GetParentNames().Order(StringComparer.Ordinal).ToList();
-        var bins = new List<Bin>();
-        var probed = new List<bool>();
-        foreach (var parent in parents)
+        var parents = new List<(Bin, bool)>();
+        foreach (var parent in environment.Sysfs.GetParentNames().Order(StringComparer.Ordinal))
         {
             var offer = environment.Sysfs.GetTypes(parent);
             // A type the model never saw means the driver changed since the probe: plan from today's offer instead.
             var stored = store.TryLoad(parent) is { } model && offer.All(type => model.Types.Any(known => known.Type == type.Id)) ? model : null;
-            bins.Add(stored is not null
-                ? new Bin(stored, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary())
-                : new Bin(CapacityModel.FromAvailability(parent, offer.Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()));
-            probed.Add(stored is not null);
+            parents.Add(stored is not null
+                ? (new Bin(stored, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary()), true)
+                : (new Bin(CapacityModel.FromAvailability(parent, offer.Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()), false));
         }
-        var planned = Packing.Place(bins, requests);
-        return new Plan(Devices(requests, bins, planned), Unplaced(requests, bins, planned),
-            [.. bins.Select((bin, index) => (bin, index))
-                .Where(entry => planned[entry.index].Count > 0 || requests.Any(request => entry.bin.Model.Offers(request.Type)))
-                .Select(entry => Offer(entry.bin, planned[entry.index], probed[entry.index]))]);
+        return parents;
     }
 
     // Devices in request order, each taken from the parents' planned counts in parent order.

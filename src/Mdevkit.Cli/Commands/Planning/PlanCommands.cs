@@ -29,7 +29,10 @@ internal static class PlanCommands
         return PlanningContext.Command("apply", "Define and start every device of a plan, all or none", [file], (parse, context) =>
         {
             var (path, text) = MdevctlContext.ReadJsonFile(parse.GetValue(file))!.Value;
-            context.Print(context.Provisioning.Apply(Management.Planning.Plan.Parse(text, path)));
+            var plan = Management.Planning.Plan.Parse(text, path);
+            // Refused up front rather than made and rolled back, which scripts and notifiers would see.
+            context.Planner.RequireFits(plan);
+            context.Print(context.Provisioning.Apply(plan));
             return 0;
         });
     }
