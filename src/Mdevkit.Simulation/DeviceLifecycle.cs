@@ -42,6 +42,18 @@ public enum DeviceState
     Running,
 }
 
+/// <summary>The names sysfs and the simulator's status show for a <see cref="DeviceState"/>.</summary>
+public static class DeviceStateNames
+{
+    /// <summary><c>idle</c>, <c>open</c> or <c>running</c>.</summary>
+    public static string Name(this DeviceState state) => state switch
+    {
+        DeviceState.Open => "open",
+        DeviceState.Running => "running",
+        _ => "idle",
+    };
+}
+
 /// <summary>The use of one device: who holds it, its state, its peer links and pending release requests. Guarded by the core lock.</summary>
 internal sealed class DeviceUse
 {

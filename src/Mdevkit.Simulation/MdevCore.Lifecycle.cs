@@ -56,18 +56,11 @@ public sealed partial class MdevCore
             (Caller caller, out IDeviceSession? session) => Open(device, caller, out session));
         device.Node = node;
         var vendor = _tree.EnsureDirectory(device.Directory.Path + "/vendor");
-        _tree.CreateAttribute(vendor, "state", SysfsAttribute.ReadOnly, () => StateName(GetUse(device).State) + "\n");
+        _tree.CreateAttribute(vendor, "state", SysfsAttribute.ReadOnly, () => GetUse(device).State.Name() + "\n");
         _tree.CreateAttribute(vendor, "holder", SysfsAttribute.ReadOnly, () => GetUse(device).HolderPid is { } pid ? $"{pid}\n" : "none\n");
         _tree.CreateAttribute(vendor, "peer_links", SysfsAttribute.ReadOnly, () => string.Concat(GetUse(device).Peers.Select(peer => MdevUuid.Format(peer) + "\n")));
         _tree.CreateAttribute(vendor, "release_requests", SysfsAttribute.ReadOnly, () => $"{GetUse(device).ReleaseRequests}\n");
     }
-
-    private static string StateName(DeviceState state) => state switch
-    {
-        DeviceState.Open => "open",
-        DeviceState.Running => "running",
-        _ => "idle",
-    };
 
     // Opening the group: one holder at a time (the VFIO group is exclusive), and no new device for a
     // process that runs devices of a vendor without hotplug.
@@ -233,7 +226,7 @@ public sealed partial class MdevCore
                 return -(int)accessed;
             }
             var use = core.GetUse(device);
-            var text = Encoding.ASCII.GetBytes($"state {StateName(use.State)}\nrelease_requests {use.ReleaseRequests}\n");
+            var text = Encoding.ASCII.GetBytes($"state {use.State.Name()}\nrelease_requests {use.ReleaseRequests}\n");
             if (offset >= text.Length)
             {
                 return 0;

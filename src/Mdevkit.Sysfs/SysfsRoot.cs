@@ -184,13 +184,8 @@ public sealed class SysfsRoot
     /// <summary>The devices in an IOMMU group (entries of <c>sys/kernel/iommu_groups/&lt;n&gt;/devices</c>), in byte order.</summary>
     /// <param name="group">The group's number.</param>
     /// <returns>Device names (PCI addresses, mdev UUIDs); none when the group does not exist.</returns>
-    public IReadOnlyList<string> GetIommuGroupDevices(int group)
-    {
-        var directory = PathOf($"{SysfsPaths.IommuGroups}/{group.ToString(CultureInfo.InvariantCulture)}/{SysfsNames.Devices}");
-        return Directory.Exists(directory)
-            ? [.. Directory.EnumerateFileSystemEntries(directory).Select(path => System.IO.Path.GetFileName(path)).Order(StringComparer.Ordinal)]
-            : [];
-    }
+    public IReadOnlyList<string> GetIommuGroupDevices(int group) =>
+        [.. ListNames(PathOf($"{SysfsPaths.IommuGroups}/{group.ToString(CultureInfo.InvariantCulture)}/{SysfsNames.Devices}")).Order(StringComparer.Ordinal)];
 
     private static bool TypeDirectoryExists(string directory, Dictionary<string, bool>? known)
     {

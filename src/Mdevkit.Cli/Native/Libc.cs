@@ -7,7 +7,6 @@ internal static unsafe partial class Libc
 {
     public const ulong MS_BIND = 4096;
     public const ulong MS_REC = 16384;
-    public const ulong MS_PRIVATE = 1 << 18;
     public const int MNT_DETACH = 2;
     public const int ENOTCONN = 107;
 

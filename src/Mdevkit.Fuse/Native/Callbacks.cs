@@ -37,7 +37,8 @@ internal static unsafe class Callbacks
     private static nint Init(nint connection, fuse_config* config)
     {
         // sysfs is never cached: every lookup, attribute and read goes to the tree, so a device made or a
-        // type that vanished shows at once. Inode numbers are the tree's, so `ls -i` and `find` stay stable.
+        // type that vanished shows at once (direct I/O on every open: show() makes the content on each read,
+        // shorter than the size stat reports). Inode numbers are the tree's, so `ls -i` and `find` stay stable.
         config->entry_timeout = 0;
         config->negative_timeout = 0;
         config->attr_timeout = 0;
@@ -135,8 +136,6 @@ internal static unsafe class Callbacks
                 return -(int)error;
             }
             info->fh = handle;
-            // Content is made by show() on each read and is shorter than the size stat reports: no page cache.
-            info->bits |= fuse_file_info.DirectIo;
             return 0;
         }
         catch (Exception e)

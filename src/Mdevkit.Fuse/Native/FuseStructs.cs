@@ -36,12 +36,6 @@ internal struct fuse_file_info
     public ulong fh;
     public ulong lock_owner;
     public uint poll_events;
-
-    /// <summary>direct_io is the second bit-field (mask 2): reads and writes bypass the page cache.</summary>
-    public const uint DirectIo = 1u << 1;
-
-    /// <summary>nonseekable is the fifth bit-field (mask 16).</summary>
-    public const uint NonSeekable = 1u << 4;
 }
 
 /// <summary>

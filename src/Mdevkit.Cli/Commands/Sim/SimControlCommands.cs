@@ -9,7 +9,7 @@ internal static class SimControlCommands
     {
         yield return Request("status", "Show the running simulator's profile, parents and devices", rootOption, _ => "status");
         yield return Request("reboot", "Reboot the simulated host: every device goes, every parent registers again", rootOption, _ => "reboot");
-        yield return Request("down", "Stop the simulator and unmount it; returns once it is gone", rootOption, _ => "down");
+        yield return Request("down", "Stop the simulator and unmount it; returns once it is gone", rootOption, _ => "down", SimControl.WaitUntilGone);
         var hotplug = new Command("hotplug", "Plug a parent device in or pull it out");
         foreach (var action in new[] { "add", "remove" })
         {
@@ -21,17 +21,14 @@ internal static class SimControlCommands
         yield return hotplug;
     }
 
-    private static Command Request(string name, string description, Option<string> rootOption, Func<ParseResult, string> request)
+    private static Command Request(string name, string description, Option<string> rootOption, Func<ParseResult, string> request, Action<SimRoot>? afterReply = null)
     {
         var command = new Command(name, description) { rootOption };
         command.SetAction(parse => SimCommand.Guard(parse.InvocationConfiguration.Error, () =>
         {
             var root = new SimRoot(parse.GetValue(rootOption)!);
             var reply = SimControl.Send(root, request(parse));
-            if (name == "down")
-            {
-                SimControl.WaitUntilGone(root);
-            }
+            afterReply?.Invoke(root);
             foreach (var line in reply)
             {
                 parse.InvocationConfiguration.Output.WriteLine(line);

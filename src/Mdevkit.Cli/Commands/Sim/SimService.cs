@@ -223,7 +223,7 @@ internal sealed class SimService : IDisposable
         {
             var use = Host.Core.GetUse(device);
             var holder = use.HolderPid is { } pid ? $" {pid}" : "";
-            text.Append($"device {device.Name} {device.Parent.Name} {device.Type.Id} {use.State.ToString().ToLowerInvariant()}{holder}\n");
+            text.Append($"device {device.Name} {device.Parent.Name} {device.Type.Id} {use.State.Name()}{holder}\n");
         }
         return text.ToString();
     }
