@@ -146,10 +146,12 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
 
     private object?[] PciCapability(string parent, DeviceLocation location, XElement? mdevTypes)
     {
-        var address = PciAddress.Parse(parent);
+        var address = PciAddress.TryParse(parent, out var parsed)
+            ? parsed
+            : throw new NodeDeviceException($"failed to parse the PCI address from sysfs name '{parent}'");
         var numa = HexOrDecimal(Sysfs.ReadOptionalAttribute(location.Path, SysfsNames.NumaNode), NumberStyles.AllowLeadingSign);
         var members = location.IommuGroup is { } group
-            ? Sysfs.GetIommuGroupDevices(group).Select(PciAddress.TryParse).OfType<PciAddress>().ToList()
+            ? Sysfs.GetIommuGroupDevices(group).Select(name => PciAddress.TryParse(name, out var member) ? member : (PciAddress?)null).OfType<PciAddress>().ToList()
             : [];
         return
         [
@@ -163,29 +165,32 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
             new XElement("vendor", new XAttribute("id", $"0x{HexAttribute(location, SysfsNames.PciVendor) ?? 0:x4}")),
             mdevTypes,
             members.Count == 0 ? null : new XElement("iommuGroup", new XAttribute("number", location.IommuGroup!.Value.ToString(CultureInfo.InvariantCulture)),
-                members.Select(member => member.ToXml())),
+                members.Select(AddressXml)),
             numa is >= 0 ? new XElement("numa", new XAttribute("node", numa.Value.ToString(CultureInfo.InvariantCulture))) : null,
         ];
     }
 
     private static object?[] CssCapability(string parent, XElement? mdevTypes)
     {
-        var parts = parent.Split('.');
-        if (parts.Length != 3
-            || !uint.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var cssid)
-            || !uint.TryParse(parts[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var ssid)
-            || !uint.TryParse(parts[2], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var devno))
+        if (!SubchannelAddress.TryParse(parent, out var subchannel))
         {
             throw new NodeDeviceException($"failed to parse the CCW address from sysfs name '{parent}'");
         }
         return
         [
-            new XElement("cssid", $"0x{cssid:x}"),
-            new XElement("ssid", $"0x{ssid:x}"),
-            new XElement("devno", $"0x{devno:x4}"),
+            new XElement("cssid", $"0x{subchannel.Css:x}"),
+            new XElement("ssid", $"0x{subchannel.Set:x}"),
+            new XElement("devno", $"0x{subchannel.Number:x4}"),
             mdevTypes,
         ];
     }
+
+    // libvirt's <address> of a PCI function (its function is printed as 0x and a decimal digit, which reads the same).
+    private static XElement AddressXml(PciAddress address) => new("address",
+        new XAttribute("domain", $"0x{address.Domain:x4}"),
+        new XAttribute("bus", $"0x{address.Bus:x2}"),
+        new XAttribute("slot", $"0x{address.Slot:x2}"),
+        new XAttribute("function", $"0x{address.Function.ToString(CultureInfo.InvariantCulture)}"));
 
     private uint? HexAttribute(DeviceLocation location, string attribute) =>
         (uint?)HexOrDecimal(Sysfs.ReadOptionalAttribute(location.Path, attribute), NumberStyles.AllowHexSpecifier);

@@ -22,7 +22,7 @@ internal static class PciParent
     /// <exception cref="Profiles.ProfileException"><paramref name="address"/> is not a PCI address.</exception>
     public static ParentBlueprint Blueprint(string address, string hostDriver, PciId id, Func<IMdevDriver> createDriver)
     {
-        var pci = PciAddress.Parse(address);
+        var pci = VendorDrivers.ParsePci(address);
         // The canonical spelling names the device, so that 0000:3E:00.0 and 0000:3e:00.0 count as the same one.
         var name = pci.ToString();
         return new ParentBlueprint(

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Mdevkit.Simulation.Profiles;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Simulation.Drivers;
 
@@ -74,6 +74,16 @@ public static class VendorDrivers
         return blueprints;
     }
 
+    /// <summary>Parses a profile's PCI address or explains what is wrong.</summary>
+    internal static PciAddress ParsePci(string text) => PciAddress.TryParse(text, out var address)
+        ? address
+        : throw new ProfileException($"'{text}' is not a PCI address like 0000:3e:00.0");
+
+    /// <summary>Parses a profile's subchannel id or explains what is wrong.</summary>
+    internal static SubchannelAddress ParseSubchannel(string text) => SubchannelAddress.TryParse(text, out var address)
+        ? address
+        : throw new ProfileException($"'{text}' is not a subchannel id like 0.0.0123");
+
     /// <summary>The next address: PCI <c>dddd:bb:ss.f</c> moves to the next bus (then domain), a subchannel <c>c.s.nnnn</c> to the next number.</summary>
     internal static string NextAddress(string address)
     {
@@ -87,65 +97,4 @@ public static class VendorDrivers
         }
         throw new ProfileException($"'{address}' is neither a PCI address (0000:3e:00.0) nor a subchannel (0.0.0123)");
     }
-}
-
-/// <summary>A PCI address <c>dddd:bb:ss.f</c>.</summary>
-internal readonly record struct PciAddress(int Domain, int Bus, int Slot, int Function)
-{
-    public static bool TryParse(string text, out PciAddress address)
-    {
-        address = default;
-        var parts = text.Split(':', '.');
-        if (parts.Length != 4 || parts[0].Length != 4 || parts[1].Length != 2 || parts[2].Length != 2 || parts[3].Length != 1)
-        {
-            return false;
-        }
-        if (!Hex(parts[0], out var domain) || !Hex(parts[1], out var bus) || !Hex(parts[2], out var slot) || !Hex(parts[3], out var function)
-            || slot > 0x1f || function > 7)
-        {
-            return false;
-        }
-        address = new PciAddress(domain, bus, slot, function);
-        return true;
-    }
-
-    /// <summary>Parses or explains what is wrong.</summary>
-    public static PciAddress Parse(string text) => TryParse(text, out var address)
-        ? address
-        : throw new ProfileException($"'{text}' is not a PCI address like 0000:3e:00.0");
-
-    /// <summary>The root complex directory the device sits under, e.g. <c>pci0000:00</c>.</summary>
-    public string RootComplex => string.Create(CultureInfo.InvariantCulture, $"pci{Domain:x4}:00");
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Domain:x4}:{Bus:x2}:{Slot:x2}.{Function:x}");
-
-    private static bool Hex(string text, out int value) =>
-        int.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-}
-
-/// <summary>An s390 subchannel id <c>cssid.ssid.number</c>, e.g. <c>0.0.0123</c>.</summary>
-internal readonly record struct SubchannelAddress(int Css, int Set, int Number)
-{
-    public static bool TryParse(string text, out SubchannelAddress address)
-    {
-        address = default;
-        var parts = text.Split('.');
-        if (parts.Length != 3 || parts[2].Length != 4
-            || !int.TryParse(parts[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var css)
-            || !int.TryParse(parts[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var set)
-            || !int.TryParse(parts[2], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var number)
-            || css > 0xff || set > 3)
-        {
-            return false;
-        }
-        address = new SubchannelAddress(css, set, number);
-        return true;
-    }
-
-    /// <summary>Parses or explains what is wrong.</summary>
-    public static SubchannelAddress Parse(string text) => TryParse(text, out var address)
-        ? address
-        : throw new ProfileException($"'{text}' is not a subchannel id like 0.0.0123");
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Css:x}.{Set:x}.{Number:x4}");
 }

@@ -15,7 +15,7 @@ public sealed class VfioCcwDriver(bool operational) : MdevDriver<MdevTypeSpec>
     public static ParentBlueprint Blueprint(ParentSpec spec, string address)
     {
         VendorDrivers.Accept(spec, "operational");
-        var subchannel = SubchannelAddress.Parse(address);
+        var subchannel = VendorDrivers.ParseSubchannel(address);
         var name = subchannel.ToString();
         var isOperational = spec.Operational ?? true;
         return new ParentBlueprint(
