@@ -15,9 +15,12 @@ public sealed class FuseException(string message) : Exception(message);
 /// </summary>
 public sealed unsafe class FuseMount : IDisposable
 {
+    /// <summary>The subtype the mounts carry: mountinfo lists them as <c>fuse.mdevkit-sim</c>.</summary>
+    public const string Subtype = "mdevkit-sim";
+
     // Mount options libfuse parses in fuse_new: everyone may look (sysfs is world-readable; the tree
     // checks permissions itself). Caching is switched off in the init callback.
-    private const string Options = "fsname=mdevkit,subtype=mdevkit-sim,allow_other";
+    private const string Options = "fsname=mdevkit,subtype=" + Subtype + ",allow_other";
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
     private readonly GCHandle _self;

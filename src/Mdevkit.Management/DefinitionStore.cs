@@ -14,8 +14,6 @@ public sealed record Definition(string Parent, Guid Uuid, DeviceConfig Config);
 /// </summary>
 public sealed class DefinitionStore(MdevctlEnvironment environment)
 {
-    private const string ScriptsDirectory = "scripts.d";
-
     /// <summary>Raised for a file that is not named by a UUID, with mdevctl's warning text.</summary>
     public event Action<string>? Warning;
 
@@ -34,7 +32,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         foreach (var parentDirectory in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
         {
             var parentName = Path.GetFileName(parentDirectory);
-            if (parentName == ScriptsDirectory || (parent is not null && parentName != parent))
+            if (parentName == MdevctlEnvironment.ScriptsDirectoryName || (parent is not null && parentName != parent))
             {
                 continue;
             }
@@ -95,7 +93,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
 
     private string PathOf(string parent, Guid uuid)
     {
-        if (!SysfsRoot.IsPathComponent(parent) || parent == ScriptsDirectory)
+        if (!SysfsRoot.IsPathComponent(parent) || parent == MdevctlEnvironment.ScriptsDirectoryName)
         {
             throw new ArgumentException($"'{parent}' is not a parent device name", nameof(parent));
         }

@@ -463,7 +463,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     // Parent names become directory names under etc/mdevctl.d; one that could leave it is refused before anything is written.
     private static void RequireParentName(string parent)
     {
-        if (!SysfsRoot.IsPathComponent(parent) || parent == "scripts.d")
+        if (!SysfsRoot.IsPathComponent(parent) || parent == MdevctlEnvironment.ScriptsDirectoryName)
         {
             throw new MdevctlException($"Invalid parent device name '{parent}'");
         }

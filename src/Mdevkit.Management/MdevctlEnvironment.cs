@@ -4,13 +4,33 @@ namespace Mdevkit.Management;
 
 /// <summary>
 /// Where mdevctl's world lives below a root: the sysfs tree, the definitions in <c>etc/mdevctl.d</c>,
-/// and the callout and notifier script directories (the current ones under <c>usr/lib</c>, the
-/// deprecated ones under <c>etc</c>).
+/// and the callout and notifier script directories. The one place that spells mdevctl's directories.
 /// </summary>
+/// <remarks>
+/// Two script layouts exist: mdevctl 1.3 and later keep scripts in <c>usr/lib/mdevctl/scripts.d</c> and still
+/// read the deprecated <c>etc/mdevctl.d/scripts.d</c>; 1.1 and 1.2 (Debian 12) know only the latter. A
+/// drop-in must run wherever either mdevctl runs, so either layout makes an installation.
+/// </remarks>
 public sealed class MdevctlEnvironment
 {
     /// <summary>The variable mdevctl (1.3 and later) reads its root from.</summary>
     public const string RootVariable = "MDEVCTL_ENV_ROOT";
+
+    /// <summary>The definitions directory, relative to the root.</summary>
+    public const string ConfigPath = "etc/mdevctl.d";
+
+    /// <summary>The script directory of mdevctl 1.3 and later, relative to the root.</summary>
+    public const string ScriptPath = "usr/lib/mdevctl/scripts.d";
+
+    /// <summary>The script directory of mdevctl 1.1 and 1.2, deprecated since, relative to the root.</summary>
+    public const string LegacyScriptPath = ConfigPath + "/" + ScriptsDirectoryName;
+
+    /// <summary>The name of the script directory inside <c>etc/mdevctl.d</c>, which is not a parent's.</summary>
+    public const string ScriptsDirectoryName = "scripts.d";
+
+    /// <summary>The script layouts, in the order mdevctl consults them: each a (callouts, notifiers) pair of root-relative directories.</summary>
+    public static IReadOnlyList<(string Callouts, string Notifiers)> ScriptLayouts { get; } =
+        [.. new[] { ScriptPath, LegacyScriptPath }.Select(path => (path + "/callouts", path + "/notifiers"))];
 
     /// <summary>Uses <paramref name="root"/> as <c>/</c>.</summary>
     public MdevctlEnvironment(string root = "/")
@@ -29,11 +49,37 @@ public sealed class MdevctlEnvironment
     public string Root => Sysfs.Root;
 
     /// <summary><c>etc/mdevctl.d</c>: one directory per parent, one file per defined device.</summary>
-    public string ConfigDirectory => Sysfs.PathOf("etc/mdevctl.d");
+    public string ConfigDirectory => Sysfs.PathOf(ConfigPath);
 
     /// <summary>Callout script directories, in the order mdevctl consults them.</summary>
-    public IReadOnlyList<string> CalloutDirectories => [Sysfs.PathOf("usr/lib/mdevctl/scripts.d/callouts"), Sysfs.PathOf("etc/mdevctl.d/scripts.d/callouts")];
+    public IReadOnlyList<string> CalloutDirectories => [.. ScriptLayouts.Select(layout => Sysfs.PathOf(layout.Callouts))];
 
     /// <summary>Notifier script directories.</summary>
-    public IReadOnlyList<string> NotifierDirectories => [Sysfs.PathOf("usr/lib/mdevctl/scripts.d/notifiers"), Sysfs.PathOf("etc/mdevctl.d/scripts.d/notifiers")];
+    public IReadOnlyList<string> NotifierDirectories => [.. ScriptLayouts.Select(layout => Sysfs.PathOf(layout.Notifiers))];
+
+    /// <summary>
+    /// Refuses to work on a root that is not an mdevctl installation, as mdevctl does: <c>etc/mdevctl.d</c>
+    /// must exist, and the callout and notifier directories of at least one script layout.
+    /// </summary>
+    /// <exception cref="MdevctlException">mdevctl's message, naming the first missing directory (of the current layout when neither is complete).</exception>
+    public void CheckInstallation()
+    {
+        if (MissingDirectory() is { } missing)
+        {
+            throw new MdevctlException($"Required directory \"{missing}\" doesn't exist. This may indicate a packaging or installation error");
+        }
+    }
+
+    /// <summary>Whether <see cref="CheckInstallation"/> would pass.</summary>
+    public bool IsInstalled => MissingDirectory() is null;
+
+    private string? MissingDirectory()
+    {
+        if (!Directory.Exists(ConfigDirectory))
+        {
+            return ConfigDirectory;
+        }
+        var layouts = ScriptLayouts.Select(layout => new[] { Sysfs.PathOf(layout.Callouts), Sysfs.PathOf(layout.Notifiers) }).ToArray();
+        return layouts.Any(layout => layout.All(Directory.Exists)) ? null : layouts[0].First(directory => !Directory.Exists(directory));
+    }
 }

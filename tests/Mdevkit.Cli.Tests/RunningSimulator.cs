@@ -1,3 +1,4 @@
+using Mdevkit.Sysfs;
 using Mdevkit.TestSupport;
 
 namespace Mdevkit.Cli.Tests;
@@ -25,9 +26,7 @@ internal sealed class RunningSimulator : IDisposable
 
     public string Join(string relative) => _root.Join(relative);
 
-    public bool IsMounted => IsMountPoint(Join("sys"));
-
-    private static bool IsMountPoint(string path) => File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == path);
+    public bool IsMounted => MountTable.IsMountPoint(Join("sys"));
 
     /// <summary>Runs <c>mdevkit</c> with these arguments.</summary>
     public static CommandResult Run(params string[] arguments) => CommandRunner.Run(Mdevkit, arguments);
@@ -43,7 +42,7 @@ internal sealed class RunningSimulator : IDisposable
     public void Dispose()
     {
         var down = Control("down");
-        var leftMounted = new[] { Join("sys"), Join("dev") }.Where(IsMountPoint).ToArray();
+        var leftMounted = new[] { Join("sys"), Join("dev") }.Where(MountTable.IsMountPoint).ToArray();
         foreach (var mountPoint in leftMounted)
         {
             CommandRunner.Run("umount", ["-l", mountPoint]);

@@ -46,7 +46,7 @@ internal sealed class MdevctlContext
         var context = new MdevctlContext(environment, configuration.Output, configuration.Error);
         try
         {
-            context.CheckInstallation();
+            RootCheck.Check(environment, root is not null ? "--root" : MdevctlEnvironment.RootVariable, context.Warn, rootOption is not null);
             return body(context);
         }
         catch (MdevctlException e)
@@ -70,18 +70,6 @@ internal sealed class MdevctlContext
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw MdevctlException.Wrap($"Unable to read file \"{path}\"", e);
-        }
-    }
-
-    // mdevctl refuses to run when its directories are missing: a sign of a broken installation.
-    private void CheckInstallation()
-    {
-        foreach (var directory in new[] { Environment.ConfigDirectory, Environment.CalloutDirectories[0], Environment.NotifierDirectories[0] })
-        {
-            if (!Directory.Exists(directory))
-            {
-                throw new MdevctlException($"Required directory \"{directory}\" doesn't exist. This may indicate a packaging or installation error");
-            }
         }
     }
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Mdevkit.Cli.Native;
 
-/// <summary>The libc calls the simulator's verbs need: mounts, unmounts, probing a mount, and replacing the process with a command.</summary>
+/// <summary>The libc calls the simulator's verbs need: mounts, unmounts, probing a mount, resolving a path, and replacing the process with a command.</summary>
 internal static unsafe partial class Libc
 {
     public const ulong MS_BIND = 4096;
@@ -21,6 +21,30 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int umount2(string target, int flags);
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial nint realpath(string path, nint resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void free(nint pointer);
+
+    /// <summary>The path with every symbolic link, <c>.</c> and <c>..</c> resolved, or null when it cannot be (it does not exist).</summary>
+    public static string? RealPath(string path)
+    {
+        var resolved = realpath(path, 0);
+        if (resolved == 0)
+        {
+            return null;
+        }
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
 
     [LibraryImport("libc", EntryPoint = "execvp", SetLastError = true)]
     public static partial int execvp(byte* file, byte** argv);

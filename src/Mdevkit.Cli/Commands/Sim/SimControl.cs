@@ -2,6 +2,10 @@ using System.Net.Sockets;
 
 namespace Mdevkit.Cli.Commands.Sim;
 
+/// <summary>No simulator answers at a root.</summary>
+internal sealed class NotRunningException(SimRoot root)
+    : SimException($"no simulator is running at {root.Directory} (start one with 'mdevkit sim up --root {root.Directory}')");
+
 /// <summary>Talks to a running simulator over its control socket: one request line, a reply whose first line is "ok" or "error: …".</summary>
 internal static class SimControl
 {
@@ -13,9 +17,13 @@ internal static class SimControl
         {
             socket.Connect(new UnixDomainSocketEndPoint(root.Socket));
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new SimException($"permission denied: cannot reach the simulator at {root.Directory} through {root.Socket}; its control socket is root's (run as root)");
+        }
         catch (SocketException)
         {
-            throw new SimException($"no simulator is running at {root.Directory} (start one with 'mdevkit sim up --root {root.Directory}')");
+            throw new NotRunningException(root);
         }
         using var stream = new NetworkStream(socket);
         using var writer = new StreamWriter(stream) { NewLine = "\n", AutoFlush = true };

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Mdevkit.Cli.Native;
+using Mdevkit.Management;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Cli.Commands.Sim;
@@ -45,10 +46,13 @@ internal static class SimExecCommand
     private static unsafe int MountAndExecute(SimRoot root, string[] command)
     {
         Bind(root.Sys, "/sys");
-        Bind(root.ConfigDirectory, "/etc/mdevctl.d");
-        if (Directory.Exists("/usr/lib/mdevctl/scripts.d"))
+        Bind(root.ConfigDirectory, "/" + MdevctlEnvironment.ConfigPath);
+        // Only over an existing directory, as for /dev/vfio below. Without it, tools use the simulator's
+        // script directories under /etc/mdevctl.d, the layout every mdevctl reads.
+        var scripts = "/" + MdevctlEnvironment.ScriptPath;
+        if (Directory.Exists(scripts))
         {
-            Bind(root.ScriptDirectory, "/usr/lib/mdevctl/scripts.d");
+            Bind(root.ScriptDirectory, scripts);
         }
         // Only over an existing /dev/vfio: making one would change the machine's own /dev for everyone.
         if (Directory.Exists("/dev/vfio"))

@@ -1,3 +1,5 @@
+using Mdevkit.Management;
+
 namespace Mdevkit.Cli.Commands.Sim;
 
 /// <summary>
@@ -9,16 +11,17 @@ internal sealed class SimRoot(string directory)
     /// <summary>Where <c>mdevkit sim up</c> puts the simulator when no <c>--root</c> is given.</summary>
     public const string DefaultDirectory = "/run/mdevkit/sim";
 
-    public string Directory { get; } = Path.GetFullPath(directory);
+    /// <summary>The root with every symbolic link resolved, as the kernel names the mount points below it.</summary>
+    public string Directory { get; } = Canonical(Path.GetFullPath(directory));
 
     public string Sys => Path.Join(Directory, "sys");
 
     /// <summary>The mounted device nodes: <c>dev/vfio/N</c>, one per mdev's IOMMU group.</summary>
     public string Dev => Path.Join(Directory, "dev");
 
-    public string ConfigDirectory => Path.Join(Directory, "etc/mdevctl.d");
+    public string ConfigDirectory => Path.Join(Directory, MdevctlEnvironment.ConfigPath);
 
-    public string ScriptDirectory => Path.Join(Directory, "usr/lib/mdevctl/scripts.d");
+    public string ScriptDirectory => Path.Join(Directory, MdevctlEnvironment.ScriptPath);
 
     public string RunDirectory => Path.Join(Directory, "run/mdevkit");
 
@@ -26,13 +29,26 @@ internal sealed class SimRoot(string directory)
 
     public string Log => Path.Join(RunDirectory, "sim.log");
 
-    /// <summary>The real directories next to the mount: definitions and both pairs of script directories.</summary>
+    /// <summary>The real directories next to the mount: definitions and both layouts' script directories.</summary>
     public IEnumerable<string> RealDirectories =>
     [
-        Path.Join(ConfigDirectory, "scripts.d/callouts"),
-        Path.Join(ConfigDirectory, "scripts.d/notifiers"),
-        Path.Join(ScriptDirectory, "callouts"),
-        Path.Join(ScriptDirectory, "notifiers"),
+        .. MdevctlEnvironment.ScriptLayouts.SelectMany(layout => new[] { layout.Callouts, layout.Notifiers }).Select(path => Path.Join(Directory, path)),
         RunDirectory,
     ];
+
+    /// <summary>The mount points the simulator serves: its <c>sys</c> and <c>dev</c>.</summary>
+    public IEnumerable<string> MountPoints => [Sys, Dev];
+
+    // Resolves the part of the path that exists (a root is often created by 'sim up' itself).
+    private static string Canonical(string path)
+    {
+        var existing = path;
+        var missing = new Stack<string>();
+        while (!Path.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            missing.Push(Path.GetFileName(existing));
+            existing = parent;
+        }
+        return Path.Join([Native.Libc.RealPath(existing) ?? existing, .. missing]);
+    }
 }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
-using Mdevkit.Cli.Native;
 using Mdevkit.Fuse;
 using Mdevkit.Simulation;
 using Mdevkit.Simulation.Profiles;
@@ -47,8 +45,11 @@ internal sealed class SimService : IDisposable
     /// <exception cref="SimException">The root is in use, or the mount failed.</exception>
     public static SimService Start(HostProfile profile, SimRoot root, TextWriter log)
     {
-        PrepareMountPoint(root, root.Sys);
-        PrepareMountPoint(root, root.Dev);
+        _ = SimMounts.DetachDead(root);
+        foreach (var mountPoint in root.MountPoints)
+        {
+            PrepareMountPoint(mountPoint);
+        }
         foreach (var directory in root.RealDirectories)
         {
             Directory.CreateDirectory(directory);
@@ -93,42 +94,15 @@ internal sealed class SimService : IDisposable
         File.Delete(Root.Socket);
     }
 
-    // The mount point must be free: an empty directory, or a mount left behind by a simulator that was killed.
-    private static void PrepareMountPoint(SimRoot root, string mountPoint)
+    // The mount point must be free: an empty directory (after detaching what a killed simulator left there).
+    private static void PrepareMountPoint(string mountPoint)
     {
-        if (IsMountPoint(mountPoint))
-        {
-            if (IsServed(mountPoint))
-            {
-                throw new SimException($"{mountPoint} is already mounted: is a simulator running? ('mdevkit sim status --root {root.Directory}')");
-            }
-            // ENOTCONN: the process that served this mount is gone; detach what it left.
-            if (Libc.umount2(mountPoint, Libc.MNT_DETACH) != 0)
-            {
-                throw new SimException($"{mountPoint} is a stale mount and cannot be unmounted: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
-            }
-        }
         Directory.CreateDirectory(mountPoint);
         if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
         {
             throw new SimException($"{mountPoint} is not empty; give an empty directory with --root");
         }
     }
-
-    // Only a request to the FUSE server tells a live mount from a dead one; the mount point's own access() does not.
-    private static bool IsServed(string mountPoint)
-    {
-        var directory = Libc.opendir(mountPoint);
-        if (directory != 0)
-        {
-            _ = Libc.closedir(directory);
-            return true;
-        }
-        return Marshal.GetLastPInvokeError() != Libc.ENOTCONN;
-    }
-
-    private static bool IsMountPoint(string path) =>
-        File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == path);
 
     private void OnUevent(Uevent uevent)
     {
@@ -230,4 +204,4 @@ internal sealed class SimService : IDisposable
 }
 
 /// <summary>A simulator verb that cannot be carried out; the message is for the user.</summary>
-internal sealed class SimException(string message) : Exception(message);
+internal class SimException(string message) : Exception(message);
