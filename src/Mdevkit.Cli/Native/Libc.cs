@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Mdevkit.Cli.Native;
 
-/// <summary>The libc calls the simulator's verbs need: mounts, unmounts, probing a mount, resolving a path, and replacing the process with a command.</summary>
+/// <summary>The libc calls the simulator's verbs need: mounts, unmounts, probing a mount, resolving a path, the file-mode mask, and replacing the process with a command.</summary>
 internal static unsafe partial class Libc
 {
     public const ulong MS_BIND = 4096;
@@ -45,6 +45,9 @@ internal static unsafe partial class Libc
             free(resolved);
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    public static partial uint umask(uint mask);
 
     [LibraryImport("libc", EntryPoint = "execvp", SetLastError = true)]
     public static partial int execvp(byte* file, byte** argv);

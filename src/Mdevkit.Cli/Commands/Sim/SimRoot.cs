@@ -36,6 +36,33 @@ internal sealed class SimRoot(string directory)
         RunDirectory,
     ];
 
+    /// <summary>
+    /// Makes the root's real directories, each missing component with mode 0755 whatever the umask:
+    /// callout directories another user could write to would let them plant scripts that root runs.
+    /// </summary>
+    public void CreateDirectories()
+    {
+        foreach (var directory in RealDirectories.Append(Sys).Append(Dev))
+        {
+            CreateDirectory(directory);
+        }
+    }
+
+    private static void CreateDirectory(string path)
+    {
+        if (Path.Exists(path))
+        {
+            return;
+        }
+        CreateDirectory(Path.GetDirectoryName(path)!);
+        System.IO.Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, SharedDirectoryMode);
+    }
+
+    /// <summary>rwxr-xr-x: everyone may look, only root may change.</summary>
+    public const UnixFileMode SharedDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
     /// <summary>The mount points the simulator serves: its <c>sys</c> and <c>dev</c>.</summary>
     public IEnumerable<string> MountPoints => [Sys, Dev];
 

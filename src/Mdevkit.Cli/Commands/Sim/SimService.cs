@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Mdevkit.Cli.Native;
 using Mdevkit.Fuse;
 using Mdevkit.Simulation;
 using Mdevkit.Simulation.Profiles;
@@ -15,6 +16,8 @@ namespace Mdevkit.Cli.Commands.Sim;
 /// </summary>
 internal sealed class SimService : IDisposable
 {
+    // A request is one short line: a client silent for this long is dropped.
+    private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
     private readonly Socket _listener;
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TextWriter _log;
@@ -45,14 +48,13 @@ internal sealed class SimService : IDisposable
     /// <exception cref="SimException">The root is in use, or the mount failed.</exception>
     public static SimService Start(HostProfile profile, SimRoot root, TextWriter log)
     {
+        // What the simulator creates gets the modes it chooses, not whatever umask it was started with.
+        _ = Libc.umask(Convert.ToUInt32("022", 8));
         _ = SimMounts.DetachDead(root);
+        root.CreateDirectories();
         foreach (var mountPoint in root.MountPoints)
         {
-            PrepareMountPoint(mountPoint);
-        }
-        foreach (var directory in root.RealDirectories)
-        {
-            Directory.CreateDirectory(directory);
+            RequireEmpty(mountPoint);
         }
         var host = SimulatedHost.Boot(profile);
         FuseMount mount;
@@ -77,6 +79,8 @@ internal sealed class SimService : IDisposable
         File.Delete(root.Socket);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(root.Socket));
+        // Every request changes the host or reveals its holders: root's alone.
+        File.SetUnixFileMode(root.Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen();
         return new SimService(host, root, mount, devices, listener, log);
     }
@@ -95,9 +99,8 @@ internal sealed class SimService : IDisposable
     }
 
     // The mount point must be free: an empty directory (after detaching what a killed simulator left there).
-    private static void PrepareMountPoint(string mountPoint)
+    private static void RequireEmpty(string mountPoint)
     {
-        Directory.CreateDirectory(mountPoint);
         if (Directory.EnumerateFileSystemEntries(mountPoint).Any())
         {
             throw new SimException($"{mountPoint} is not empty; give an empty directory with --root");
@@ -144,14 +147,35 @@ internal sealed class SimService : IDisposable
             {
                 return;
             }
+            // Each client on its own, so one that says nothing, or hangs up early, holds up no one else.
+            _ = Task.Run(() => AnswerAsync(client));
+        }
+    }
+
+    private async Task AnswerAsync(Socket client)
+    {
+        using var timeout = new CancellationTokenSource(s_requestTimeout);
+        try
+        {
             using (client)
             await using (var stream = new NetworkStream(client))
             using (var reader = new StreamReader(stream))
             await using (var writer = new StreamWriter(stream) { NewLine = "\n" })
             {
-                var request = await reader.ReadLineAsync() ?? "";
-                await writer.WriteAsync(Handle(request.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+                var request = await reader.ReadLineAsync(timeout.Token);
+                if (request is null)
+                {
+                    return;
+                }
+                await writer.WriteAsync(Handle(request.Split(' ', StringSplitOptions.RemoveEmptyEntries)).AsMemory(), timeout.Token);
+                await writer.FlushAsync(timeout.Token);
             }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            _log.WriteLine(e is OperationCanceledException
+                ? $"control: a client sent no request within {s_requestTimeout.TotalSeconds} s; dropped"
+                : "control: a client hung up before its answer");
         }
     }
 

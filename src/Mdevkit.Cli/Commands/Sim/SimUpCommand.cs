@@ -45,10 +45,10 @@ internal static class SimUpCommand
     private static int StartDaemon(string profile, SimRoot root, TextWriter output)
     {
         _ = HostProfile.Load(profile);
-        Directory.CreateDirectory(root.RunDirectory);
+        root.CreateDirectories();
         // A child is never a process group leader, so setsid(1) detaches it in place: the pid we hold is the daemon's.
         var start = new ProcessStartInfo("setsid");
-        foreach (var argument in new[] { "sh", "-c", "exec \"$0\" \"$@\" </dev/null >>\"$LOG\" 2>&1", Environment.ProcessPath!, "sim", "up", "--profile", profile, "--root", root.Directory })
+        foreach (var argument in new[] { "sh", "-c", "umask 022; exec \"$0\" \"$@\" </dev/null >>\"$LOG\" 2>&1", Environment.ProcessPath!, "sim", "up", "--profile", profile, "--root", root.Directory })
         {
             start.ArgumentList.Add(argument);
         }
