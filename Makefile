@@ -83,6 +83,7 @@ uninstall:
 
 # Two packages from one build: mdevkit beside Debian's mdevctl, and mdevkit-mdevctl instead of it.
 deb: $(PUBLISHED)
+	@test -n "$(VERSION)" || { echo "make deb: no <Version> in Directory.Build.props" >&2; exit 1; }
 	rm -rf $(DEB_STAGING)
 	$(MAKE) --no-print-directory install-mdevkit PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit
 	$(MAKE) --no-print-directory install-mdevctl-names PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit-mdevctl
