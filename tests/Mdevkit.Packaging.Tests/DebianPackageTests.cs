@@ -87,7 +87,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
     }
 
     [Fact]
-    public void MakeInstall_BesideDebianMdevctl_InstallsOnlyTheMdevkitName_AndUninstallRemovesOnlyItsOwn()
+    public void MakeInstall_WithAndWithoutDebianMdevctl_InstallsWhatDoesNotClash_AndUninstallRemovesOnlyItsOwn()
     {
         const string Installed = $"/usr/sbin/mdevkit {Names} /usr/lib/udev/rules.d/60-mdevkit.rules";
         var run = ThrowawayRoot.Run(packages.Repository, $$"""
@@ -113,6 +113,24 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
         Assert.Equal("/usr/bin/mdevctl\n/usr/bin/lsmdev", run["uninstalled"]);
         Assert.Equal("/usr/sbin/mdevkit\n/usr/sbin/mdevctl\n/usr/sbin/lsmdev\n/usr/lib/udev/rules.d/60-mdevkit.rules", run["install without mdevctl"]);
         Assert.Equal("", run["uninstalled without mdevctl"]);
+    }
+
+    // CI machines may run on an overlay root: the throw-away root must work over one, as it does over its own.
+    [Fact]
+    public void ThrowawayRoot_OverAnOverlayRoot_InstallsWithoutTouchingTheOuterRoot()
+    {
+        var run = ThrowawayRoot.Run(packages.Repository, $$"""
+            section outer; findmnt -n -o FSTYPE /
+            mkdir /tmp/inner
+            section inner; unshare --mount --propagation private -- {{ThrowawayRoot.Script}} /tmp/inner {{packages.Repository}} \
+              bash -euo pipefail -c 'findmnt -n -o FSTYPE /; dpkg -i {{packages.Mdevkit}} {{packages.MdevctlNames}} >&2; mdevctl --version'
+            section "outer mdevctl"; dpkg-query -W -f='${db:Status-Abbrev}\n' mdevctl
+            """);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("overlay", run["outer"]);
+        Assert.Equal($"overlay\n{packages.Version}", run["inner"]);
+        Assert.Equal("ii ", run["outer mdevctl"]);
     }
 
     [Fact]

@@ -40,12 +40,15 @@ internal static class ThrowawayRoot
 
         """;
 
+    /// <summary>The script that makes the root and runs a command in it.</summary>
+    public static readonly string Script = Path.Join(AppContext.BaseDirectory, "throwaway-root.sh");
+
     public static Transcript Run(string repository, string script)
     {
         using var scratch = new TempRoot(nameof(ThrowawayRoot));
         var result = CommandRunner.Run("unshare",
         [
-            "--mount", "--propagation", "private", "--", Path.Join(AppContext.BaseDirectory, "throwaway-root.sh"), scratch.Path, repository,
+            "--mount", "--propagation", "private", "--", Script, scratch.Path, repository,
             "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive",
             "bash", "-euo", "pipefail", "-c", Prelude + script,
         ], timeout: TimeSpan.FromMinutes(10));
