@@ -89,6 +89,9 @@ mkdir -p "$output"
 
 mdevkit="$staging/mdevkit"
 debianize "$mdevkit"
+# Computed before the control file's here-document, where a failure would go unnoticed.
+depends=$(shared_library_depends)
+[ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies for mdevkit" >&2; exit 1; }
 write_docs "$mdevkit" mdevkit
 install -D -m 0644 dist/mdevkit.lintian-overrides "$mdevkit/usr/share/lintian/overrides/mdevkit"
 control "$mdevkit" <<EOF
@@ -98,7 +101,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Section: admin
 Priority: optional
-Depends: $(shared_library_depends)
+Depends: $depends
 Recommends: fuse3, libfuse3-3
 Description: toolkit for Linux mediated devices (VFIO mdev)
  mdevkit manages mediated devices, the virtual devices that a vendor driver
