@@ -22,9 +22,17 @@ internal static class SimUpCommand
             var root = new SimRoot(parse.GetValue(rootOption)!);
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            return SimCommand.Guard(error, () => parse.GetValue(daemon)
-                ? StartDaemon(parse.GetValue(profileOption)!, root, output)
-                : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, output));
+            return SimCommand.Guard(error, () =>
+            {
+                // Every directory the simulator makes lies below the root: a file there would fail each of them.
+                if (File.Exists(root.Directory))
+                {
+                    throw new SimException($"{root.Directory} is not a directory; give a directory with --root");
+                }
+                return parse.GetValue(daemon)
+                    ? StartDaemon(parse.GetValue(profileOption)!, root, output)
+                    : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, output);
+            });
         });
         return command;
     }
