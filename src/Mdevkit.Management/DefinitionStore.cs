@@ -87,6 +87,11 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         return true;
     }
 
+    /// <summary>Whether <paramref name="uuid"/> is defined on any parent.</summary>
+    public bool IsDefined(Guid uuid) =>
+        Directory.Exists(environment.ConfigDirectory)
+        && Directory.GetDirectories(environment.ConfigDirectory).Any(parent => File.Exists(Path.Join(parent, MdevUuid.Format(uuid))));
+
     /// <summary>Whether a definition exists for (<paramref name="parent"/>, <paramref name="uuid"/>).</summary>
     public bool Exists(string parent, Guid uuid) => File.Exists(PathOf(parent, uuid));
 
