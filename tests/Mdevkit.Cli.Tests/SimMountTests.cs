@@ -100,6 +100,22 @@ public sealed class SimMountTests
     }
 
     [Fact]
+    public void List_OnDeadMount_NamesThePathAndErrno()
+    {
+        using var simulator = new RunningSimulator("samples", nameof(SimMountTests));
+        var pid = int.Parse(simulator.Control("status").Output.Split('\n').Single(line => line.StartsWith("pid ", StringComparison.Ordinal))[4..]);
+        using (var daemon = Process.GetProcessById(pid))
+        {
+            daemon.Kill();
+            daemon.WaitForExit();
+        }
+
+        var list = RunningSimulator.Run("list", "--root", simulator.Root);
+
+        Assert.Equal(new CommandResult(1, "", $"Error: {simulator.Join("sys/bus/mdev/devices")}: Transport endpoint is not connected (os error 107)\n"), list);
+    }
+
+    [Fact]
     public void Foreground_UnmountsOnSigterm()
     {
         using var root = new TempRoot(nameof(SimMountTests));
