@@ -80,7 +80,8 @@ public static class MdevkitCommand
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
             // One line that names what was wrong, exit 2 as mdevctl's usage errors; the help stays behind --help.
-            error.Write($"Error: {parse.Errors[0].Message}\n");
+            var message = parse.UnmatchedTokens.Count > 0 ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'" : parse.Errors[0].Message;
+            error.Write($"Error: {message}\n");
             return 2;
         }
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });

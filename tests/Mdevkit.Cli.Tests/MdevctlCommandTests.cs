@@ -249,6 +249,7 @@ public sealed class MdevctlCommandTests : IDisposable
     [InlineData(new[] { "modify", "-u", Uuid, "--delattr", "--index", "4294967296" }, "Error: Invalid value \"4294967296\" for '--index <INDEX>': number too large to fit in target type\n")]
     [InlineData(new[] { "list", "-u", " " + Uuid }, $"Error: Invalid value \" {Uuid}\" for '--uuid <UUID>': invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-zA-Z], found ` ` at 1\n")]
     [InlineData(new[] { "probe" }, "Error: Required argument missing for command: 'probe'.\n")]
+    [InlineData(new[] { "bogus" }, "Error: unrecognized command or argument 'bogus'\n")]
     public void MdevkitParseError_IsOneLineExit2(string[] args, string message)
     {
         Assert.Equal((2, "", message), CliRunner.Run("mdevkit", args));
