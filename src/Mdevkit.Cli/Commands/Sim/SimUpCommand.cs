@@ -40,11 +40,12 @@ internal static class SimUpCommand
     private static int RunForeground(HostProfile profile, SimRoot root, TextWriter output)
     {
         using var service = SimService.Start(profile, root, TextWriter.Synchronized(Console.Error));
-        output.WriteLine($"mdevkit sim: host '{profile.Name}' mounted at {root.Sys} (pid {Environment.ProcessId}); stop with Ctrl-C or 'mdevkit sim down --root {root.Directory}'");
-        output.Flush();
+        // Handlers before the banner: a signal sent once the banner is read must unmount, not kill.
         var stop = new TaskCompletionSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+        output.WriteLine($"mdevkit sim: host '{profile.Name}' mounted at {root.Sys} (pid {Environment.ProcessId}); stop with Ctrl-C or 'mdevkit sim down --root {root.Directory}'");
+        output.Flush();
         Task.WhenAny(stop.Task, service.Stopped).GetAwaiter().GetResult();
         return 0;
     }
