@@ -128,10 +128,10 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
         }
         try
         {
-            using var document = JsonDocument.Parse(text == "[{}]" ? "[]" : text);
+            using var document = JsonSyntax.Parse(text == "[{}]" ? "[]" : text);
             return DeviceConfig.ParseAttributes(document.RootElement);
         }
-        catch (Exception e) when (e is JsonException or ConfigException)
+        catch (ConfigException e)
         {
             throw new MdevctlException("Invalid JSON received from callout script", e.Message);
         }

@@ -36,6 +36,12 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
             {
                 continue;
             }
+            if (!DeviceNames.IsValid(parentName))
+            {
+                // mdevctl stops at such a name; no parent is called so, so its files can only be skipped.
+                Warning?.Invoke($"Can't determine parent for directory '{DeviceNames.Printable(parentName)}': not a valid parent name");
+                continue;
+            }
             if (uuid is { } wanted)
             {
                 // One device: look at its file in each parent instead of listing every parent's files.
@@ -49,9 +55,11 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
             foreach (var file in Directory.GetFiles(parentDirectory).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(file);
-                if (!MdevUuid.TryParse(name, out var fileUuid))
+                // Only the lowercase form names a definition: it is what define writes and what -u finds, so an
+                // uppercase file would be listed yet unreachable, and listed twice beside its lowercase twin.
+                if (!MdevUuid.TryParse(name, out var fileUuid) || MdevUuid.Format(fileUuid) != name)
                 {
-                    Warning?.Invoke($"Can't determine uuid for file '{name}'");
+                    Warning?.Invoke($"Can't determine uuid for file '{DeviceNames.Printable(name)}'");
                     continue;
                 }
                 files.Add((parentName, fileUuid, file));
@@ -59,7 +67,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         }
         // The first bad file in order is the one reported, as when they are read one after the other.
         var loaded = new Definition[files.Count];
-        AllCores.For(files.Count, i => loaded[i] = new Definition(files[i].Parent, files[i].Uuid, DeviceConfig.Parse(SysfsRoot.ReadFile(files[i].Path))));
+        AllCores.For(files.Count, i => loaded[i] = new Definition(files[i].Parent, files[i].Uuid, Read(files[i].Path)));
         return loaded;
     }
 
@@ -68,18 +76,19 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
     public bool TryLoad(string parent, Guid uuid, out Definition definition)
     {
         definition = null!;
-        string text;
-        try
-        {
-            text = SysfsRoot.ReadFile(PathOf(parent, uuid));
-        }
-        catch (SysfsException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        var path = PathOf(parent, uuid);
+        if (!File.Exists(path))
         {
             return false;
         }
-        definition = new Definition(parent, uuid, DeviceConfig.Parse(text));
+        definition = new Definition(parent, uuid, Read(path));
         return true;
     }
+
+    /// <summary>Whether <paramref name="uuid"/> is defined on any parent.</summary>
+    public bool IsDefined(Guid uuid) =>
+        Directory.Exists(environment.ConfigDirectory)
+        && Directory.GetDirectories(environment.ConfigDirectory).Any(parent => File.Exists(Path.Join(parent, MdevUuid.Format(uuid))));
 
     /// <summary>Whether a definition exists for (<paramref name="parent"/>, <paramref name="uuid"/>).</summary>
     public bool Exists(string parent, Guid uuid) => File.Exists(PathOf(parent, uuid));
@@ -90,6 +99,23 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
 
     /// <summary>Deletes a definition. The parent's directory stays, as mdevctl leaves it (udev's autostart rule tests for it).</summary>
     public void Delete(string parent, Guid uuid) => File.Delete(PathOf(parent, uuid));
+
+    // A definition that cannot be read or parsed is reported with its file, so that it can be found and mended.
+    private static DeviceConfig Read(string path)
+    {
+        try
+        {
+            return DeviceConfig.Parse(SysfsRoot.ReadFile(path));
+        }
+        catch (SysfsException e)
+        {
+            throw new ConfigException(MdevctlException.OsError(e.Errno)) { Path = path };
+        }
+        catch (ConfigException e)
+        {
+            throw new ConfigException(e.Message) { Path = path };
+        }
+    }
 
     private string PathOf(string parent, Guid uuid)
     {

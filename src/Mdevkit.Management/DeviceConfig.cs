@@ -36,19 +36,8 @@ public sealed record DeviceConfig(string MdevType, bool AutoStart, IReadOnlyList
     /// <exception cref="ConfigException">With mdevctl's message for what is wrong.</exception>
     public static DeviceConfig Parse(string json)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException(e.Message);
-        }
-        using (document)
-        {
-            return FromJson(document.RootElement);
-        }
+        using var document = JsonSyntax.Parse(json);
+        return FromJson(document.RootElement);
     }
 
     /// <summary>Reads a configuration object (as found in a file, on stdin, or inside a listing).</summary>
@@ -144,4 +133,11 @@ public sealed record DeviceConfig(string MdevType, bool AutoStart, IReadOnlyList
 }
 
 /// <summary>A device configuration that cannot be read; the message is mdevctl's.</summary>
-public sealed class ConfigException(string message) : Exception(message);
+public sealed class ConfigException(string message) : Exception(message)
+{
+    /// <summary>The definition file it was read from, when it was one.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>The message, after the file's path when there is one.</summary>
+    public string Describe() => Path is null ? Message : $"{Path}: {Message}";
+}

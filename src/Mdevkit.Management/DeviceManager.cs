@@ -75,7 +75,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             {
                 throw new MdevctlException($"Cowardly refusing to overwrite existing config for {parent}/{MdevUuid.Format(uuid)}");
             }
-            definition = new Definition(parent, uuid, ParseJson(json.Text));
+            definition = new Definition(parent, uuid, RequireTypeName(ParseJson(json.Text)));
         }
         else
         {
@@ -95,7 +95,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             {
                 throw new MdevctlException($"Device {MdevUuid.Format(uuid)} on {parent} already defined");
             }
-            definition = new Definition(parent, uuid, new DeviceConfig(type, request.AutoStart, []));
+            definition = new Definition(parent, uuid, new DeviceConfig(RequireTypeName(type), request.AutoStart, []));
         }
         callouts.Invoke(CalloutAction.Define, definition, request.Force, () =>
         {
@@ -113,8 +113,8 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="MdevctlException">No definition matches, or one could not be removed (the others still are).</exception>
     public void Undefine(Guid uuid, string? parent, bool force = false, Action<string>? warn = null)
     {
-        var matches = LoadDefinitions(parent, uuid);
-        if (matches.Count == 0)
+        var matches = LoadForUndefine(parent, uuid, force, warn, out var removedUnreadable);
+        if (matches.Count == 0 && !removedUnreadable)
         {
             throw new MdevctlException("No devices match the specified uuid");
         }
@@ -137,6 +137,30 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         }
     }
 
+    // The definitions to undefine. One that cannot be read cannot be handed to its callout scripts: it is
+    // refused with its path, and --force removes it without them, so that a broken file never blocks its device.
+    private IReadOnlyList<Definition> LoadForUndefine(string? parent, Guid uuid, bool force, Action<string>? warn, out bool removedUnreadable)
+    {
+        removedUnreadable = false;
+        while (true)
+        {
+            try
+            {
+                return definitions.Load(parent, uuid);
+            }
+            catch (ConfigException e) when (force && e.Path is not null)
+            {
+                warn?.Invoke($"Removing unreadable definition {e.Describe()}; callout scripts not run");
+                File.Delete(e.Path);
+                removedUnreadable = true;
+            }
+            catch (ConfigException e)
+            {
+                throw new MdevctlException($"{e.Describe()} (undefine --force removes it without callout scripts)");
+            }
+        }
+    }
+
     /// <summary>Changes a stored definition.</summary>
     /// <exception cref="MdevctlException">With mdevctl's message.</exception>
     public void Modify(ModifyRequest request)
@@ -151,7 +175,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         {
             var parent = request.Parent ?? throw new MdevctlException("Parent device required to modify device via json file");
             RequireParentName(parent);
-            definition = new Definition(parent, request.Uuid, ParseJson(json.Text));
+            definition = new Definition(parent, request.Uuid, RequireTypeName(ParseJson(json.Text)));
         }
         else
         {
@@ -162,7 +186,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             var config = definition.Config with
             {
-                MdevType = request.Type ?? definition.Config.MdevType,
+                MdevType = request.Type is null ? definition.Config.MdevType : RequireTypeName(request.Type),
                 AutoStart = request.Auto || (!request.Manual && definition.Config.AutoStart),
             };
             definition = definition with { Config = config };
@@ -211,10 +235,14 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     public Guid Start(StartRequest request)
     {
         var uuid = request.Uuid ?? Guid.NewGuid();
+        if (request.Parent is not null)
+        {
+            RequireParentName(request.Parent);
+        }
         Definition device;
         if (request.Json is { } json)
         {
-            var config = ParseJson(json.Text);
+            var config = RequireTypeName(ParseJson(json.Text));
             if (request.Type is not null)
             {
                 throw new MdevctlException("Device type cannot be specified separately from json file");
@@ -247,7 +275,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 {
                     throw new MdevctlException("Device is insufficiently specified");
                 }
-                device = new Definition(request.Parent, uuid, new DeviceConfig(request.Type, false, []));
+                device = new Definition(request.Parent, uuid, new DeviceConfig(RequireTypeName(request.Type), false, []));
             }
         }
         callouts.Invoke(CalloutAction.Start, device, request.Force, () => Create(device));
@@ -378,7 +406,8 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     private static List<KeyValuePair<string, string>> EditAttributes(Definition definition, ModifyRequest request)
     {
         var attributes = definition.Config.Attributes.ToList();
-        var index = request.Index is { } requested ? (int?)requested : null;
+        // mdevctl's index is a u32: compared as such, not wrapped into a negative int.
+        long? index = request.Index;
         if (request.AddAttribute is { } name)
         {
             var value = request.Value ?? throw new MdevctlException("No attribute value provided");
@@ -386,7 +415,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             {
                 throw InvalidIndex(definition, index.Value);
             }
-            attributes.Insert(index ?? attributes.Count, new(name, value));
+            attributes.Insert((int)(index ?? attributes.Count), new(name, value));
         }
         else if (request.DeleteAttribute)
         {
@@ -396,13 +425,13 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             if (attributes.Count > 0)
             {
-                attributes.RemoveAt(index ?? attributes.Count - 1);
+                attributes.RemoveAt((int)(index ?? attributes.Count - 1));
             }
         }
         return attributes;
     }
 
-    private static MdevctlException InvalidIndex(Definition definition, int index)
+    private static MdevctlException InvalidIndex(Definition definition, long index)
     {
         var hint = definition.Config.Attributes.Count == 0
             ? $"Device {MdevUuid.Format(definition.Uuid)} has no attributes"
@@ -432,7 +461,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         }
         catch (ConfigException e)
         {
-            throw new MdevctlException(e.Message);
+            throw new MdevctlException(e.Describe());
         }
     }
 
@@ -463,9 +492,20 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     // Parent names become directory names under etc/mdevctl.d; one that could leave it is refused before anything is written.
     private static void RequireParentName(string parent)
     {
+        if (DeviceNames.Problem(parent) is { } problem)
+        {
+            throw new MdevctlException($"Invalid parent device name '{DeviceNames.Printable(parent)}': {problem}");
+        }
         if (!SysfsRoot.IsPathComponent(parent) || parent == MdevctlEnvironment.ScriptsDirectoryName)
         {
             throw new MdevctlException($"Invalid parent device name '{parent}'");
         }
     }
+
+    // A type given on the command line or in a JSON file; one read from a stored definition is taken as it is.
+    private static string RequireTypeName(string type) => DeviceNames.Problem(type) is { } problem
+        ? throw new MdevctlException($"Invalid mdev type '{DeviceNames.Printable(type)}': {problem}")
+        : type;
+
+    private static DeviceConfig RequireTypeName(DeviceConfig config) => config with { MdevType = RequireTypeName(config.MdevType) };
 }

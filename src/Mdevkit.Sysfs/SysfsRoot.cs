@@ -234,8 +234,14 @@ public sealed class SysfsRoot
     /// </summary>
     /// <param name="path">An absolute path.</param>
     /// <returns>The whole text.</returns>
-    /// <exception cref="SysfsException">With the errno of the failure.</exception>
+    /// <exception cref="SysfsException">With the errno of the failure; <see cref="Errno.EFBIG"/> past <see cref="MaxFileLength"/>.</exception>
     public static string ReadFile(string path) => ReadFile(Native.Libc.AT_FDCWD, path, null);
+
+    /// <summary>
+    /// The most <see cref="ReadFile(string)"/> reads: far beyond any attribute or definition, and far below what
+    /// a string can hold, so a huge file fails with an errno instead of exhausting memory.
+    /// </summary>
+    public const int MaxFileLength = 64 << 20;
 
     // Reads a file named relative to an open directory (or AT_FDCWD); directory names it in errors.
     private static unsafe string ReadFile(int directoryFd, string path, string? directory)
@@ -266,6 +272,10 @@ public sealed class SysfsRoot
                 if (count == 0 || length < buffer.Length)
                 {
                     return Encoding.UTF8.GetString(buffer, 0, length);
+                }
+                if (length >= MaxFileLength)
+                {
+                    throw new SysfsException(Errno.EFBIG, FullPath(directory, path));
                 }
                 var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
                 buffer.AsSpan(0, length).CopyTo(larger);

@@ -100,6 +100,25 @@ public sealed class SimMountTests
     }
 
     [Fact]
+    public void List_OnDeadMount_NamesThePathAndErrno()
+    {
+        using var simulator = new RunningSimulator("samples", nameof(SimMountTests));
+        var pid = int.Parse(simulator.Control("status").Output.Split('\n').Single(line => line.StartsWith("pid ", StringComparison.Ordinal))[4..]);
+        using (var daemon = Process.GetProcessById(pid))
+        {
+            daemon.Kill();
+            daemon.WaitForExit();
+        }
+
+        var list = RunningSimulator.Run("list", "--root", simulator.Root);
+        // A simulator again on the dead mount, so that the root can be taken down as usual.
+        var up = RunningSimulator.Run("sim", "up", "--daemon", "--profile", "samples", "--root", simulator.Root);
+
+        Assert.Equal(new CommandResult(1, "", $"Error: {simulator.Join("sys/bus/mdev/devices")}: Transport endpoint is not connected (os error 107)\n"), list);
+        Assert.Equal(0, up.ExitCode);
+    }
+
+    [Fact]
     public void Foreground_UnmountsOnSigterm()
     {
         using var root = new TempRoot(nameof(SimMountTests));

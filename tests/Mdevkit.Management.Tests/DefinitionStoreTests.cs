@@ -64,5 +64,62 @@ public sealed class DefinitionStoreTests : IDisposable
         Assert.True(Directory.Exists(_root.Join("etc/mdevctl.d/mtty")));
     }
 
+    [Fact]
+    public void Load_UppercaseFileName_IsSkippedWithWarning()
+    {
+        var warnings = new List<string>();
+        _store.Warning += warnings.Add;
+        _root.File("etc/mdevctl.d/mtty/3333AAAA-3333-3333-3333-333333333333", """{"mdev_type":"mtty-1","start":"manual"}""");
+        _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"mtty-2","start":"manual"}""");
+
+        var loaded = _store.Load();
+
+        Assert.Equal(["mtty-2"], loaded.Select(definition => definition.Config.MdevType));
+        Assert.Equal(["Can't determine uuid for file '3333AAAA-3333-3333-3333-333333333333'"], warnings);
+    }
+
+    [Fact]
+    public void Load_ParentDirectoryNotUtf8_IsSkippedWithWarning()
+    {
+        var warnings = new List<string>();
+        _store.Warning += warnings.Add;
+        _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"mtty-2","start":"manual"}""");
+        // .NET cannot spell a name that is not UTF-8; the shell can.
+        var made = CommandRunner.Run("sh", ["-c", "mkdir \"$0/$(printf 'p\\377')\" && echo '{}' > \"$0/$(printf 'p\\377')/3333aaaa-3333-3333-3333-333333333333\"", _root.Join("etc/mdevctl.d")]);
+
+        var loaded = _store.Load();
+
+        Assert.Equal(0, made.ExitCode);
+        Assert.Equal(["mtty"], loaded.Select(definition => definition.Parent));
+        Assert.Equal(["Can't determine parent for directory 'p\uFFFD': not a valid parent name"], warnings);
+    }
+
+    [Fact]
+    public void Load_InvalidFile_NamesItsPath()
+    {
+        var path = _root.Join("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333");
+        _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"\ud800","start":"manual"}""");
+
+        var e = Assert.Throws<ConfigException>(() => _store.Load());
+
+        Assert.Equal($"{path}: unexpected end of hex escape at line 1 column 21", e.Describe());
+    }
+
+    [Fact]
+    public void Load_FileBeyondReadLimit_IsFileTooLarge()
+    {
+        var path = _root.Join("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333");
+        _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", "");
+        using (var file = new FileStream(path, FileMode.Open))
+        {
+            // Sparse: a gigabyte of length without a gigabyte of disk.
+            file.SetLength((1L << 30) + 1);
+        }
+
+        var e = Assert.Throws<ConfigException>(() => _store.Load());
+
+        Assert.Equal($"{path}: File too large (os error 27)", e.Describe());
+    }
+
     public void Dispose() => _root.Dispose();
 }

@@ -63,6 +63,40 @@ public sealed class DeviceConfigTests
         Assert.Equal(message, Assert.Throws<ConfigException>(() => DeviceConfig.Parse(json)).Message);
     }
 
+    // serde_json's words and positions, as Debian's mdevctl prints them for these files.
+    [Theory]
+    [InlineData("", "EOF while parsing a value at line 1 column 0")]
+    [InlineData("  \n ", "EOF while parsing a value at line 2 column 1")]
+    [InlineData("{\"mdev_type\":\"x\",\"start\":\"manual\"", "EOF while parsing an object at line 1 column 33")]
+    [InlineData("{\"mdev_type\":\"x\",\n \"start\":\"manual\"\n", "EOF while parsing an object at line 3 column 0")]
+    [InlineData("[", "EOF while parsing a list at line 1 column 1")]
+    [InlineData("""{"a":"abc""", "EOF while parsing a string at line 1 column 9")]
+    [InlineData("""{"mdev_type":"x", "start":"manual"] """, "expected `,` or `}` at line 1 column 35")]
+    [InlineData("""{"mdev_type":"x","start":"manual","attrs":[1 2]}""", "expected `,` or `]` at line 1 column 46")]
+    [InlineData("""{"mdev_type":"x", "start":"manual"} x""", "trailing characters at line 1 column 37")]
+    [InlineData("""{"mdev_type":"x", "start":"manual",}""", "trailing comma at line 1 column 36")]
+    [InlineData("""{"mdev_type" "x"}""", "expected `:` at line 1 column 14")]
+    [InlineData("{\"mdev_type\":\"x\u0001\"}", "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 16")]
+    [InlineData("""{"mdev_type":tru}""", "expected ident at line 1 column 17")]
+    [InlineData("""{"a":"\q"}""", "invalid escape at line 1 column 8")]
+    [InlineData("""{"a":"\u12zz"}""", "invalid escape at line 1 column 11")]
+    [InlineData("""{1:2}""", "key must be a string at line 1 column 2")]
+    [InlineData("""{"a":01}""", "invalid number at line 1 column 7")]
+    [InlineData("""{"a":-}""", "invalid number at line 1 column 7")]
+    [InlineData("""{"mdev_type":"\ud800","start":"manual"}""", "unexpected end of hex escape at line 1 column 21")]
+    [InlineData("""{"mdev_type":"\ud800\u0041","start":"manual"}""", "lone leading surrogate in hex escape at line 1 column 26")]
+    [InlineData("""{"mdev_type":"\udc00","start":"manual"}""", "lone leading surrogate in hex escape at line 1 column 20")]
+    public void Parse_NotJson_SaysWhatAndWhereAsMdevctl(string text, string message)
+    {
+        Assert.Equal(message, Assert.Throws<ConfigException>(() => DeviceConfig.Parse(text)).Message);
+    }
+
+    [Fact]
+    public void Parse_SurrogatePair_IsOneCharacter()
+    {
+        Assert.Equal("\U0001F600", DeviceConfig.Parse("""{"mdev_type":"\ud83d\ude00","start":"manual"}""").MdevType);
+    }
+
     [Theory]
     [InlineData("{")]
     [InlineData("mdev_type=i915")]

@@ -30,6 +30,60 @@ public sealed class DeviceManagerTests : IDisposable
         $"{{\n  \"mdev_type\": \"{type}\",\n  \"start\": \"{(auto ? "auto" : "manual")}\",\n  \"attrs\": {attrs}\n}}";
 
     [Fact]
+    public void Undefine_UnreadableDefinition_IsRefusedWithItsPath_AndForceRemovesIt()
+    {
+        var path = _root.Join($"etc/mdevctl.d/{P0}/{s_u0}");
+        _root.File($"etc/mdevctl.d/{P0}/{s_u0}", """{"mdev_type":"\ud800","start":"manual"}""");
+        var warnings = new List<string>();
+
+        var refused = Assert.Throws<MdevctlException>(() => _manager.Undefine(s_u0, null));
+        var keptAfterRefusal = File.Exists(path);
+        _manager.Undefine(s_u0, null, force: true, warnings.Add);
+
+        Assert.Equal($"{path}: unexpected end of hex escape at line 1 column 21 (undefine --force removes it without callout scripts)", refused.Message);
+        Assert.True(keptAfterRefusal);
+        Assert.False(File.Exists(path));
+        Assert.Equal([$"Removing unreadable definition {path}: unexpected end of hex escape at line 1 column 21; callout scripts not run"], warnings);
+    }
+
+    [Theory]
+    [InlineData(4294967295u, false)]
+    [InlineData(2147483648u, true)]
+    public void Modify_IndexBeyondInt_IsInvalidIndex_AndWritesNothing(uint index, bool delete)
+    {
+        _manager.Define(new DefineRequest(s_u0, P0, Type, AutoStart: false));
+        var before = StoredText(P0, s_u0);
+
+        var e = Assert.Throws<MdevctlException>(() => _manager.Modify(delete
+            ? new ModifyRequest(s_u0, DeleteAttribute: true, Index: index)
+            : new ModifyRequest(s_u0, AddAttribute: "a", Value: "b", Index: index)));
+
+        Assert.Equal($"Attribute index {index} is invalid\nDevice {s_u0} has no attributes", e.Message);
+        Assert.Equal(before, StoredText(P0, s_u0));
+    }
+
+    [Theory]
+    [InlineData("mt\u0001", "i915", "Invalid parent device name 'mt\\u{1}': it contains a control character")]
+    [InlineData(P0, "a\tb", "Invalid mdev type 'a\\u{9}b': it contains a control character")]
+    [InlineData(P0, "x\uFFFD", "Invalid mdev type 'x\uFFFD': it is not valid UTF-8")]
+    public void Define_NameWithControlCharacterOrNotUtf8_IsRefusedAndWritesNothing(string parent, string type, string message)
+    {
+        var e = Assert.Throws<MdevctlException>(() => _manager.Define(new DefineRequest(s_u0, parent, type, AutoStart: false)));
+
+        Assert.Equal(message, e.Message);
+        Assert.False(Directory.Exists(_root.Join("etc/mdevctl.d")));
+    }
+
+    [Fact]
+    public void Define_JsonTypeWithNewline_IsRefused()
+    {
+        var e = Assert.Throws<MdevctlException>(() => _manager.Define(new DefineRequest(s_u0, P0, null, false, ("f.json", """{"mdev_type":"a\nb","start":"manual"}"""))));
+
+        Assert.Equal("Invalid mdev type 'a\\u{a}b': it contains a control character", e.Message);
+        Assert.False(Directory.Exists(_root.Join("etc/mdevctl.d")));
+    }
+
+    [Fact]
     public void Define_NoUuid_GeneratesOneAndWritesDefinition()
     {
         var uuid = _manager.Define(new DefineRequest(null, P1, Type, AutoStart: true));

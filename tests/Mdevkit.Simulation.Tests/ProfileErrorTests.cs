@@ -36,6 +36,26 @@ public sealed class ProfileErrorTests
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{ \"name\": \"p\", \"parents\": [ { \"driver\": \"mtty\" },\n      { \"driver\": \"nvidia\", \"adress\": \"0000:3e:00.0\" } ] }",
+        "test profile: parents[1]: unknown field 'adress' (known: driver, address, repeat, ports, maxInstances, memoryMB, model, hideUnavailableTypes, apertureMB, hiddenMB, fences, operational, adapters, domains, peerLinks, hotplug) at line 2 column 38")]
+    [InlineData("""{ "name": "p", "parents": [ { "driver": "mtty", "repeat": "2" } ] }""", "test profile: parents[0]: 'repeat' must be a number, not a string at line 1 column 62")]
+    [InlineData("""{ "name": "p", "parents": [ { "repeat": 2 } ] }""", "test profile: parents[0]: missing field 'driver' at line 1 column 44")]
+    [InlineData("""{ "name": "p", "parentz": [] }""", "test profile: unknown field 'parentz' (known: name, description, parents, removeWhileOpen) at line 1 column 26")]
+    [InlineData("{ \"name\": \"p\", \"parents\": [ ", "test profile: not valid JSON at line 1 column 29")]
+    public void Parse_WrongShape_NamesEntryFieldAndPosition(string json, string message)
+    {
+        Assert.Equal(message, Assert.Throws<ProfileException>(() => HostFiles.Profile(json)).Message);
+    }
+
+    [Fact]
+    public void Load_MissingFile_SaysSoWithoutResourceKeys()
+    {
+        var path = Path.Join(Path.GetTempPath(), $"#{nameof(ProfileErrorTests)}_{Guid.NewGuid():N}.json");
+
+        Assert.Equal($"cannot read profile file '{path}': No such file or directory", Assert.Throws<ProfileException>(() => HostProfile.Load(path)).Message);
+    }
+
     [Fact]
     public void Parse_PciAddressInCapitals_NamesParentInLowercase()
     {

@@ -42,7 +42,7 @@ internal static class ListCommand
         }
         catch (ConfigException e)
         {
-            throw new MdevctlException(e.Message);
+            throw new MdevctlException(e.Describe());
         }
     }
 }

@@ -45,6 +45,6 @@ internal static class MdevctlCli
             error.Write($"error: {message}\n\nUsage: {path} [OPTIONS]\n\nFor more information, try '--help'.\n");
             return 2;
         }
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Text;
 using Mdevkit.Management;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Cli.Mdevctl;
 
@@ -54,7 +56,19 @@ internal sealed class MdevctlContext
             context.Error.Write(e.Render());
             return 1;
         }
+        catch (SysfsException e)
+        {
+            // sysfs or a definition's directory failed underneath (a dead FUSE mount gives ENOTCONN): say where and why.
+            context.Error.Write($"Error: {e.Path}: {MdevctlException.OsError(e.Errno)}\n");
+            return 1;
+        }
     }
+
+    // A root that is not a directory fails every path below it, with errors that would not say why.
+    /// <summary>The most a <c>--jsonfile</c> may hold: a device's configuration is a few hundred bytes.</summary>
+    public const int MaxJsonFileLength = 1 << 20;
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads a <c>--jsonfile</c> (a file, or <c>/dev/stdin</c> from a pipe) once.</summary>
     public static (string Path, string Text)? ReadJsonFile(string? path)
@@ -63,13 +77,31 @@ internal sealed class MdevctlContext
         {
             return null;
         }
+        var failure = $"Unable to read file \"{path}\"";
+        byte[] bytes;
         try
         {
-            return (path, File.ReadAllText(path));
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            // One byte past the limit tells a file that is too large without reading all of it.
+            bytes = new byte[MaxJsonFileLength + 1];
+            var length = file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (length > MaxJsonFileLength)
+            {
+                throw new MdevctlException(failure, $"{MdevctlException.OsError(Errno.EFBIG)}: a device configuration is at most {MaxJsonFileLength} bytes");
+            }
+            bytes = bytes[..length];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw MdevctlException.Wrap($"Unable to read file \"{path}\"", e);
+            throw MdevctlException.Wrap(failure, e);
+        }
+        try
+        {
+            return (path, s_strictUtf8.GetString(bytes));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new MdevctlException(failure, "stream did not contain valid UTF-8");
         }
     }
 }

@@ -13,7 +13,7 @@ internal static class ModifyCommand
         var type = MdevctlOptions.Type("Modify the mdev type for this device");
         var addAttribute = new Option<string?>("--addattr") { Description = "Add a new attribute", HelpName = "attr_name" };
         var deleteAttribute = MdevctlOptions.Flag("--delattr", null, "Delete an attribute");
-        var index = new Option<uint?>("--index", "-i") { Description = "Index of the attribute to modify", HelpName = "INDEX" };
+        var index = MdevctlOptions.Index("Index of the attribute to modify");
         var value = new Option<string?>("--value") { Description = "Value for the attribute specified by --addattr", HelpName = "attr_value" };
         var auto = MdevctlOptions.Flag("--auto", "-a", "Device will be started automatically");
         var manual = MdevctlOptions.Flag("--manual", "-m", "Device must be started manually");

@@ -80,7 +80,7 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         }
         catch (ConfigException e)
         {
-            throw new NodeDeviceException($"invalid mdevctl definition: {e.Message}");
+            throw new NodeDeviceException($"invalid mdevctl definition: {e.Describe()}");
         }
     }
 

@@ -31,7 +31,18 @@ public sealed class GroupStore(MdevctlEnvironment environment)
     }
 
     /// <summary>Adds members (once each, in order).</summary>
-    public void Add(string name, IEnumerable<Guid> uuids) => Write(name, Members(name).Concat(uuids).Distinct());
+    /// <exception cref="MdevctlException">A UUID has no definition: a group starts devices from their definitions.</exception>
+    public void Add(string name, IEnumerable<Guid> uuids)
+    {
+        var members = Members(name);
+        var added = uuids.ToList();
+        var definitions = new DefinitionStore(environment);
+        foreach (var uuid in added.Where(uuid => !definitions.IsDefined(uuid)))
+        {
+            throw new MdevctlException($"Mediated device {MdevUuid.Format(uuid)} is not defined: only defined devices can join group {name}");
+        }
+        Write(name, members.Concat(added).Distinct());
+    }
 
     /// <summary>Removes members; the group goes with its last member.</summary>
     /// <exception cref="MdevctlException">A UUID is not a member.</exception>

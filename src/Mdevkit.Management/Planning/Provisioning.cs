@@ -1,3 +1,5 @@
+using Mdevkit.Sysfs;
+
 namespace Mdevkit.Management.Planning;
 
 /// <summary>A device a transaction made: its UUID, where, and of which type.</summary>
@@ -58,7 +60,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         var started = new List<Guid>();
         foreach (var uuid in RequireMembers(name).Where(uuid => !environment.Sysfs.TryGetActiveDevice(uuid, out _)))
         {
-            transaction.Start(uuid);
+            InGroup(name, "start", uuid, () => transaction.Start(uuid));
             started.Add(uuid);
         }
         return started;
@@ -73,12 +75,25 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         {
             if (environment.Sysfs.TryGetActiveDevice(uuid, out var running))
             {
-                transaction.Stop(running);
+                InGroup(name, "stop", uuid, () => transaction.Stop(running));
                 stopped.Add(uuid);
             }
         }
         return stopped;
     });
+
+    // A member's failure says which group and which device, above the member's own message.
+    private static void InGroup(string name, string verb, Guid uuid, Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (MdevctlException e)
+        {
+            throw new MdevctlException($"Cannot {verb} group {name}: device {MdevUuid.Format(uuid)}: {e.Message}", [.. e.Causes]);
+        }
+    }
 
     private IReadOnlyList<Guid> RequireMembers(string name) =>
         groups.Members(name) is { Count: > 0 } members ? members : throw new MdevctlException($"Group {name} has no members");

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Mdevkit.Simulation.Drivers;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Simulation.Profiles;
 
@@ -49,13 +51,9 @@ public sealed record HostProfile
             using var file = File.OpenRead(nameOrPath);
             return Parse(file, $"profile file '{nameOrPath}'");
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ProfileException($"cannot read profile file '{nameOrPath}': {e.Message}");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ProfileException($"cannot read profile file '{nameOrPath}': {e.Message}");
+            throw new ProfileException($"cannot read profile file '{nameOrPath}': {SysfsException.Describe(SysfsException.ToErrno(e))}");
         }
     }
 
@@ -64,14 +62,17 @@ public sealed record HostProfile
     /// <param name="origin">Where it came from, for messages.</param>
     public static HostProfile Parse(Stream json, string origin)
     {
+        using var buffer = new MemoryStream();
+        json.CopyTo(buffer);
+        var bytes = buffer.ToArray();
         HostProfile? profile;
         try
         {
-            profile = JsonSerializer.Deserialize(json, ProfileJsonContext.Default.HostProfile);
+            profile = JsonSerializer.Deserialize(bytes, ProfileJsonContext.Default.HostProfile);
         }
         catch (JsonException e)
         {
-            throw new ProfileException($"{origin}: {e.Message}");
+            throw new ProfileException($"{origin}: {DescribeJsonError(bytes, e)}");
         }
         if (profile is null)
         {
@@ -100,6 +101,87 @@ public sealed record HostProfile
         }
         return hardware;
     }
+
+    // The serializer's own message names .NET types (and is a resource key in the trimmed build): say instead
+    // which entry and which field is wrong, from the profile's shape, at the position the serializer stopped.
+    private static string DescribeJsonError(byte[] json, JsonException e)
+    {
+        var where = $"at line {e.LineNumber + 1} column {e.BytePositionInLine + 1}";
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException syntax)
+        {
+            return $"not valid JSON at line {syntax.LineNumber + 1} column {syntax.BytePositionInLine + 1}";
+        }
+        using (document)
+        {
+            return $"{FindShapeError(document.RootElement, ProfileJsonContext.Default.HostProfile, "") ?? "a value cannot be read"} {where}";
+        }
+    }
+
+    private static string? FindShapeError(JsonElement element, JsonTypeInfo type, string entry)
+    {
+        var prefix = entry.Length == 0 ? "" : $"{entry}: ";
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return $"{prefix}expected an object, found {Kind(element)}";
+        }
+        // Computed properties ([JsonIgnore]) have no setter: they are not fields a profile can give.
+        var fields = type.Properties.Where(property => property.Set is not null).ToArray();
+        foreach (var member in element.EnumerateObject())
+        {
+            var property = fields.FirstOrDefault(property => property.Name == member.Name);
+            if (property is null)
+            {
+                return $"{prefix}unknown field '{member.Name}' (known: {string.Join(", ", fields.Select(known => known.Name))})";
+            }
+            var expected = ExpectedKind(property.PropertyType);
+            var value = member.Value;
+            if (value.ValueKind == JsonValueKind.Null ? !IsNullable(property.PropertyType) : expected.Kinds.Length > 0 && !expected.Kinds.Contains(value.ValueKind))
+            {
+                return $"{prefix}'{member.Name}' must be {expected.Text}, not {Kind(value)}";
+            }
+            if (property.PropertyType == typeof(IReadOnlyList<ParentSpec>))
+            {
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (FindShapeError(item, ProfileJsonContext.Default.ParentSpec, $"parents[{index++}]") is { } error)
+                    {
+                        return error;
+                    }
+                }
+            }
+        }
+        return fields.FirstOrDefault(property => property.IsRequired && !element.TryGetProperty(property.Name, out _)) is { } missing
+            ? $"{prefix}missing field '{missing.Name}'"
+            : null;
+    }
+
+    private static (JsonValueKind[] Kinds, string Text) ExpectedKind(Type type) =>
+        (Nullable.GetUnderlyingType(type) ?? type) switch
+        {
+            var t when t == typeof(string) || t.IsEnum => ([JsonValueKind.String], "a string"),
+            var t when t == typeof(int) => ([JsonValueKind.Number], "a number"),
+            var t when t == typeof(bool) => ([JsonValueKind.True, JsonValueKind.False], "true or false"),
+            var t when t == typeof(IReadOnlyList<ParentSpec>) => ([JsonValueKind.Array], "an array"),
+            _ => ([], "a value"),
+        };
+
+    private static bool IsNullable(Type type) => !type.IsValueType || Nullable.GetUnderlyingType(type) is not null;
+
+    private static string Kind(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 
     /// <summary>Serializes the profile as indented JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ProfileJsonContext.Default.HostProfile);

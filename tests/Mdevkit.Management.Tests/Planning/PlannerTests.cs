@@ -34,6 +34,10 @@ public sealed class PlannerTests : IDisposable
     {
         var groups = new GroupStore(new MdevctlEnvironment(_root.Path));
         Guid[] uuids = [Guid.Parse("11111111-1111-1111-1111-111111111111"), Guid.Parse("22222222-2222-2222-2222-222222222222")];
+        foreach (var uuid in uuids)
+        {
+            _root.File($"etc/mdevctl.d/mtty/{uuid:D}", """{"mdev_type":"mtty-1","start":"manual","attrs":[]}""");
+        }
 
         groups.Add("vm1", [uuids[0], uuids[1], uuids[0]]);
         var text = File.ReadAllText(_root.Join("etc/mdevkit/groups/vm1"));
@@ -47,6 +51,18 @@ public sealed class PlannerTests : IDisposable
         Assert.Equal("11111111-1111-1111-1111-111111111111 is not a member of group vm1", notMember.Message);
         Assert.Empty(groups.Names());
         Assert.Throws<MdevctlException>(() => groups.Add("../x", uuids));
+    }
+
+    [Fact]
+    public void Groups_AddUndefined_IsRefusedAndWritesNothing()
+    {
+        var groups = new GroupStore(new MdevctlEnvironment(_root.Path));
+        _root.File("etc/mdevctl.d/mtty/11111111-1111-1111-1111-111111111111", """{"mdev_type":"mtty-1","start":"manual","attrs":[]}""");
+
+        var e = Assert.Throws<MdevctlException>(() => groups.Add("vm1", [Guid.Parse("11111111-1111-1111-1111-111111111111"), Guid.Parse("33333333-3333-3333-3333-333333333333")]));
+
+        Assert.Equal("Mediated device 33333333-3333-3333-3333-333333333333 is not defined: only defined devices can join group vm1", e.Message);
+        Assert.False(Directory.Exists(_root.Join("etc/mdevkit/groups")));
     }
 
     [Fact]

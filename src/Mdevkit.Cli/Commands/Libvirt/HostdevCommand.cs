@@ -10,7 +10,7 @@ internal static class HostdevCommand
     public static Command Create()
     {
         var root = MdevctlOptions.Root();
-        var uuid = new Argument<Guid>("uuid") { Description = "A running or defined device" };
+        var uuid = MdevctlOptions.UuidArgument("uuid", "A running or defined device");
         var command = new Command("hostdev", "Print the libvirt domain <hostdev> for a mediated device") { root, uuid };
         command.SetAction(parse => LibvirtCommands.Run(parse, root, null, (context, _) =>
         {

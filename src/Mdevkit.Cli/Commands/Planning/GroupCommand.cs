@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mdevkit.Cli.Mdevctl;
 
 namespace Mdevkit.Cli.Commands.Planning;
 
@@ -29,7 +30,7 @@ internal static class GroupCommand
     private static Command Change(string verb, string description, Action<PlanningContext, string, IReadOnlyCollection<Guid>> change)
     {
         var name = new Argument<string>("NAME") { Description = "The group" };
-        var uuids = new Argument<Guid[]>("UUID") { Description = "Devices", Arity = ArgumentArity.OneOrMore };
+        var uuids = MdevctlOptions.UuidArguments("UUID", "Devices");
         return PlanningContext.Command(verb, description, [name, uuids], (parse, context) =>
         {
             change(context, parse.GetValue(name)!, parse.GetValue(uuids)!);

@@ -7,11 +7,14 @@ namespace Mdevkit.Cli.Commands.Planning;
 /// <summary><c>mdevkit plan REQUEST</c> and <c>mdevkit apply PLAN.json</c>.</summary>
 internal static class PlanCommands
 {
+    /// <summary>plan's exit status when part of the request cannot be placed: apart from usage errors (2) and failures (1).</summary>
+    public const int PartlyPlaced = 3;
+
     public static Command Plan()
     {
         var request = new Argument<string>("REQUEST") { Description = "Devices wanted, e.g. \"4x nvidia-12, 2x nvidia-15\", or @FILE with a JSON array of {\"type\", \"count\"}" };
         var json = MdevctlOptions.Flag("--json", null, "Print the plan as JSON (the input of apply)");
-        return PlanningContext.Command("plan", "Place requested devices on this host's parents, respecting their capacity models and what runs", [request, json], (parse, context) =>
+        return PlanningContext.Command("plan", $"Place requested devices on this host's parents, respecting their capacity models and what runs; exits {PartlyPlaced} when part of the request cannot be placed", [request, json], (parse, context) =>
         {
             var text = parse.GetValue(request)!;
             var requests = text.StartsWith('@')
@@ -19,7 +22,7 @@ internal static class PlanCommands
                 : Planner.ParseRequest(text);
             var plan = context.Planner.Plan(requests);
             context.Mdevctl.Output.Write(parse.GetValue(json) ? plan.ToJson() : PlanningText.Plan(plan));
-            return 0;
+            return plan.Unplaced.Count > 0 ? PartlyPlaced : 0;
         });
     }
 

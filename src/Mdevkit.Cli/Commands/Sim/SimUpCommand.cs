@@ -22,9 +22,17 @@ internal static class SimUpCommand
             var root = new SimRoot(parse.GetValue(rootOption)!);
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            return SimCommand.Guard(error, () => parse.GetValue(daemon)
-                ? StartDaemon(parse.GetValue(profileOption)!, root, output)
-                : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, output));
+            return SimCommand.Guard(error, () =>
+            {
+                // Every directory the simulator makes lies below the root: a file there would fail each of them.
+                if (File.Exists(root.Directory))
+                {
+                    throw new SimException($"{root.Directory} is not a directory; give a directory with --root");
+                }
+                return parse.GetValue(daemon)
+                    ? StartDaemon(parse.GetValue(profileOption)!, root, output)
+                    : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, output);
+            });
         });
         return command;
     }
@@ -32,11 +40,12 @@ internal static class SimUpCommand
     private static int RunForeground(HostProfile profile, SimRoot root, TextWriter output)
     {
         using var service = SimService.Start(profile, root, TextWriter.Synchronized(Console.Error));
-        output.WriteLine($"mdevkit sim: host '{profile.Name}' mounted at {root.Sys} (pid {Environment.ProcessId}); stop with Ctrl-C or 'mdevkit sim down --root {root.Directory}'");
-        output.Flush();
+        // Handlers before the banner: a signal sent once the banner is read must unmount, not kill.
         var stop = new TaskCompletionSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+        output.WriteLine($"mdevkit sim: host '{profile.Name}' mounted at {root.Sys} (pid {Environment.ProcessId}); stop with Ctrl-C or 'mdevkit sim down --root {root.Directory}'");
+        output.Flush();
         Task.WhenAny(stop.Task, service.Stopped).GetAwaiter().GetResult();
         return 0;
     }
