@@ -39,6 +39,19 @@ internal sealed class RunningSimulator : IDisposable
 
     public CommandResult Control(params string[] verb) => Run(["sim", .. verb, "--root", Root]);
 
+    /// <summary>Kills this simulator's daemon as a crash would: its mounts stay, dead (ENOTCONN).</summary>
+    public void Kill() => KillDaemon(Root);
+
+    /// <summary>Kills the daemon serving <paramref name="root"/> with SIGKILL and waits until it is gone.</summary>
+    public static void KillDaemon(string root)
+    {
+        var status = Run("sim", "status", "--root", root);
+        var pid = int.Parse(status.Output.Split('\n').Single(line => line.StartsWith("pid ", StringComparison.Ordinal))[4..], System.Globalization.CultureInfo.InvariantCulture);
+        using var daemon = System.Diagnostics.Process.GetProcessById(pid);
+        daemon.Kill();
+        daemon.WaitForExit();
+    }
+
     public void Dispose()
     {
         var down = Control("down");

@@ -84,12 +84,7 @@ public sealed class SimMountTests
     public void KilledDaemon_LeavesAStaleMount_ThatTheNextUpRecovers()
     {
         using var simulator = new RunningSimulator("samples", nameof(SimMountTests));
-        var pid = int.Parse(simulator.Control("status").Output.Split('\n').Single(line => line.StartsWith("pid ", StringComparison.Ordinal))[4..]);
-        using (var daemon = Process.GetProcessById(pid))
-        {
-            daemon.Kill();
-            daemon.WaitForExit();
-        }
+        simulator.Kill();
         var stale = Record.Exception(() => Directory.GetFileSystemEntries(simulator.Join("sys")));
 
         var up = RunningSimulator.Run("sim", "up", "--daemon", "--profile", "samples", "--root", simulator.Root);
@@ -103,12 +98,7 @@ public sealed class SimMountTests
     public void List_OnDeadMount_NamesThePathAndErrno()
     {
         using var simulator = new RunningSimulator("samples", nameof(SimMountTests));
-        var pid = int.Parse(simulator.Control("status").Output.Split('\n').Single(line => line.StartsWith("pid ", StringComparison.Ordinal))[4..]);
-        using (var daemon = Process.GetProcessById(pid))
-        {
-            daemon.Kill();
-            daemon.WaitForExit();
-        }
+        simulator.Kill();
 
         var list = RunningSimulator.Run("list", "--root", simulator.Root);
         // A simulator again on the dead mount, so that the root can be taken down as usual.

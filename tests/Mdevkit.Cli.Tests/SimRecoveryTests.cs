@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mdevkit.Sysfs;
 using Mdevkit.TestSupport;
 
@@ -31,7 +30,7 @@ public sealed class SimRecoveryTests : IDisposable
         }
         var root = _scratch.Join(given);
         Assert.Equal(0, RunningSimulator.Run("sim", "up", "--daemon", "--profile", "samples", "--root", root).ExitCode);
-        Kill(root);
+        RunningSimulator.KillDaemon(root);
 
         var down = RunningSimulator.Run("sim", "down", "--root", root);
         var again = RunningSimulator.Run("sim", "down", "--root", root);
@@ -58,15 +57,6 @@ public sealed class SimRecoveryTests : IDisposable
 
         Assert.Equal(new CommandResult(1, "", $"mdevkit: permission denied: cannot reach the simulator at {root} through {root}/run/mdevkit/sim.sock; its control socket is root's (run as root)\n"), status);
         Assert.Equal(0, down.ExitCode);
-    }
-
-    private static void Kill(string root)
-    {
-        var status = RunningSimulator.Run("sim", "status", "--root", root);
-        var pid = int.Parse(status.Output.Split('\n').Single(line => line.StartsWith("pid ", StringComparison.Ordinal))[4..], System.Globalization.CultureInfo.InvariantCulture);
-        using var daemon = Process.GetProcessById(pid);
-        daemon.Kill();
-        daemon.WaitForExit();
     }
 
     private static void CopyDirectory(string source, string target)

@@ -42,9 +42,18 @@ internal sealed class SimRoot(string directory)
     /// </summary>
     public void CreateDirectories()
     {
-        foreach (var directory in RealDirectories.Append(Sys).Append(Dev))
+        foreach (var directory in RealDirectories)
         {
             CreateDirectory(directory);
+        }
+    }
+
+    /// <summary>Makes the mount points, as <see cref="CreateDirectories"/> does; only once what a killed simulator left there is detached.</summary>
+    public void CreateMountPoints()
+    {
+        foreach (var mountPoint in MountPoints)
+        {
+            CreateDirectory(mountPoint);
         }
     }
 

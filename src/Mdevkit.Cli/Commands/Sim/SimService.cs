@@ -52,6 +52,7 @@ internal sealed class SimService : IDisposable
         _ = Libc.umask(Convert.ToUInt32("022", 8));
         _ = SimMounts.DetachDead(root);
         root.CreateDirectories();
+        root.CreateMountPoints();
         foreach (var mountPoint in root.MountPoints)
         {
             RequireEmpty(mountPoint);
