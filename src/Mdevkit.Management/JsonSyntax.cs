@@ -38,6 +38,33 @@ internal ref struct JsonSyntax
         return JsonDocument.Parse(json, s_documentOptions);
     }
 
+    /// <summary>
+    /// Deserializes one of mdevkit's own documents (plans, requests, capacity models); a syntax error is told
+    /// in the same words as a definition's, a document of the wrong shape by the JSON path of the value that
+    /// does not fit — never by the serializer's message, which names .NET types (or, trimmed, is a resource key).
+    /// </summary>
+    /// <param name="json">The text.</param>
+    /// <param name="type">The document's type information (source-generated).</param>
+    /// <param name="what">What the document should be, for the message: "a plan".</param>
+    /// <param name="path">Where the text came from.</param>
+    /// <exception cref="MdevctlException"><c>"PATH" is not WHAT: …</c>.</exception>
+    public static T Deserialize<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what, string path)
+    {
+        if (FindError(Encoding.UTF8.GetBytes(json)) is { } error)
+        {
+            throw new MdevctlException($"\"{path}\" is not {what}: {error}");
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(json, type) ?? throw new MdevctlException($"\"{path}\" is not {what}: null at line 1");
+        }
+        catch (JsonException e)
+        {
+            // The reader's position is past the value, which is serde_json's column: the bytes up to and including it.
+            throw new MdevctlException($"\"{path}\" is not {what}: the value at {e.Path ?? "$"} does not fit at line {e.LineNumber + 1} column {e.BytePositionInLine}");
+        }
+    }
+
     /// <summary>What serde_json would say about <paramref name="utf8"/>, or null when it reads it.</summary>
     public static string? FindError(ReadOnlySpan<byte> utf8)
     {

@@ -21,14 +21,7 @@ public sealed class CapacityStore(MdevctlEnvironment environment)
         {
             return null;
         }
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel);
-        }
-        catch (JsonException e)
-        {
-            throw new MdevctlException($"Capacity model \"{path}\" is not valid: {e.Message}");
-        }
+        return JsonSyntax.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel, "a capacity model", path);
     }
 
     /// <summary>Stores a model, replacing the parent's previous one.</summary>

@@ -40,14 +40,7 @@ public sealed record Plan(IReadOnlyList<PlannedDevice> Devices, IReadOnlyList<Un
     /// <exception cref="MdevctlException">Not a plan.</exception>
     public static Plan Parse(string text, string path)
     {
-        try
-        {
-            return JsonSerializer.Deserialize(text, PlanningJson.Default.Plan) ?? throw new JsonException("null");
-        }
-        catch (JsonException e)
-        {
-            throw new MdevctlException($"\"{path}\" is not a plan: {e.Message}");
-        }
+        return JsonSyntax.Deserialize(text, PlanningJson.Default.Plan, "a plan", path);
     }
 }
 
@@ -80,17 +73,10 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     /// <exception cref="MdevctlException">Not a request.</exception>
     public static IReadOnlyList<DeviceRequest> ParseRequestJson(string text, string path)
     {
-        try
-        {
-            var requests = JsonSerializer.Deserialize(text, PlanningJson.Default.ListDeviceRequest) ?? [];
-            return requests.Count > 0 && requests.All(request => request.Count > 0 && request.Type.Length > 0)
-                ? requests
-                : throw new JsonException("expected a non-empty array of {\"type\", \"count\"} with positive counts");
-        }
-        catch (JsonException e)
-        {
-            throw new MdevctlException($"\"{path}\" is not a request: {e.Message}");
-        }
+        var requests = JsonSyntax.Deserialize(text, PlanningJson.Default.ListDeviceRequest, "a request", path);
+        return requests.Count > 0 && requests.All(request => request.Count > 0 && request.Type.Length > 0)
+            ? requests
+            : throw new MdevctlException($"\"{path}\" is not a request: expected a non-empty array of {{\"type\", \"count\"}} with positive counts");
     }
 
     /// <summary>Plans <paramref name="requests"/> on the host as it is now.</summary>

@@ -29,6 +29,33 @@ public sealed class PlannerTests : IDisposable
         Assert.Throws<MdevctlException>(() => Planner.ParseRequestJson("""[{"type": "mdpy-vga", "count": 0}]""", "r.json"));
     }
 
+    [Theory]
+    [InlineData("{\"x\":\n", "EOF while parsing a value at line 2 column 0")]
+    [InlineData("[1,]", "trailing comma at line 1 column 4")]
+    [InlineData("[{\"type\": 5, \"count\": 1}]", "the value at $[0].type does not fit at line 1 column 11")]
+    [InlineData("{}", "the value at $ does not fit at line 1 column 1")]
+    [InlineData("null", "null at line 1")]
+    [InlineData("[]", "expected a non-empty array of {\"type\", \"count\"} with positive counts")]
+    public void ParseRequestJson_NotARequest_SaysWhereInWords(string text, string problem)
+    {
+        var error = Assert.Throws<MdevctlException>(() => Planner.ParseRequestJson(text, "r.json"));
+
+        Assert.Equal($"\"r.json\" is not a request: {problem}", error.Message);
+    }
+
+    [Fact]
+    public void PlanAndStoredModel_OfTheWrongShape_SayWhereInWords()
+    {
+        var models = new CapacityStore(new MdevctlEnvironment(_root.Path));
+        _root.File("var/lib/mdevkit/capacity/mdpy.json", "[1, 2]");
+
+        var plan = Assert.Throws<MdevctlException>(() => Plan.Parse("[1, 2]", "p.json"));
+        var model = Assert.Throws<MdevctlException>(() => models.TryLoad("mdpy"));
+
+        Assert.Equal("\"p.json\" is not a plan: the value at $ does not fit at line 1 column 1", plan.Message);
+        Assert.Equal($"\"{_root.Join("var/lib/mdevkit/capacity/mdpy.json")}\" is not a capacity model: the value at $ does not fit at line 1 column 1", model.Message);
+    }
+
     [Fact]
     public void Groups_AddRemoveList_OneUuidALineAndGoneWithTheLastMember()
     {
