@@ -63,5 +63,7 @@ public enum Errno
     EADDRINUSE = 98,
     /// <summary>Cannot assign requested address (vfio_ap: queue not reserved for vfio_ap).</summary>
     EADDRNOTAVAIL = 99,
+    /// <summary>Transport endpoint is not connected (a FUSE mount whose server is gone).</summary>
+    ENOTCONN = 107,
 }
 #pragma warning restore CA1707

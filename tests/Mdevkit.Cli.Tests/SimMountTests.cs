@@ -95,16 +95,17 @@ public sealed class SimMountTests
     }
 
     [Fact]
-    public void List_OnDeadMount_NamesThePathAndErrno()
+    public void Commands_OnAKilledSimulatorsRoot_SayItIsGoneAndHowToRecover()
     {
         using var simulator = new RunningSimulator("samples", nameof(SimMountTests));
         simulator.Kill();
 
-        var list = RunningSimulator.Run("list", "--root", simulator.Root);
+        var results = new[] { "list", "types", "probe" }.Select(command => RunningSimulator.Run(command == "probe" ? [command, "mtty", "--yes", "--root", simulator.Root] : [command, "--root", simulator.Root])).ToArray();
         // A simulator again on the dead mount, so that the root can be taken down as usual.
         var up = RunningSimulator.Run("sim", "up", "--daemon", "--profile", "samples", "--root", simulator.Root);
 
-        Assert.Equal(new CommandResult(1, "", $"Error: {simulator.Join("sys/bus/mdev/devices")}: Transport endpoint is not connected (os error 107)\n"), list);
+        var gone = $"Error: the simulator serving {simulator.Root} is gone and left its mounts behind ({simulator.Join("sys")}: Transport endpoint is not connected (os error 107)): 'mdevkit sim down --root {simulator.Root}' detaches them, 'mdevkit sim up --root {simulator.Root}' starts a new one\n";
+        Assert.All(results, result => Assert.Equal(new CommandResult(1, "", gone), result));
         Assert.Equal(0, up.ExitCode);
     }
 

@@ -115,24 +115,6 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
         Assert.Equal("", run["uninstalled without mdevctl"]);
     }
 
-    // CI machines may run on an overlay root: the throw-away root must work over one, as it does over its own.
-    [Fact]
-    public void ThrowawayRoot_OverAnOverlayRoot_InstallsWithoutTouchingTheOuterRoot()
-    {
-        var run = ThrowawayRoot.Run(packages.Repository, $$"""
-            section outer; findmnt -n -o FSTYPE /
-            mkdir /tmp/inner
-            section inner; unshare --mount --propagation private -- {{ThrowawayRoot.Script}} /tmp/inner {{packages.Repository}} \
-              bash -euo pipefail -c 'findmnt -n -o FSTYPE /; dpkg -i {{packages.Mdevkit}} {{packages.MdevctlNames}} >&2; mdevctl --version'
-            section "outer mdevctl"; dpkg-query -W -f='${db:Status-Abbrev}\n' mdevctl
-            """);
-
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("overlay", run["outer"]);
-        Assert.Equal($"overlay\n{packages.Version}", run["inner"]);
-        Assert.Equal("ii ", run["outer mdevctl"]);
-    }
-
     [Fact]
     public void Lintian_FindsNoErrorsOrWarnings()
     {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs COMMAND as the root of a throw-away copy of this machine, for a test to install packages into: an overlay
 # over / whose changes live in a tmpfs on SCRATCH, so they vanish with the mount namespace that unshare gave this
-# script. / may itself be an overlay (a lower layer can be one; only the upper layer cannot). /dev and /proc are
+# script. / may itself be an overlay over a plain filesystem, as in CI's clean root (the kernel stacks overlays
+# two deep, so not a throw-away root inside another one). /dev and /proc are
 # the machine's, /run and /tmp are fresh, and the repository is there read-only at its own path.
 # Usage: unshare --mount --propagation private -- throwaway-root.sh SCRATCH REPOSITORY COMMAND...
 set -euo pipefail

@@ -53,18 +53,17 @@ internal sealed class MdevctlContext
         }
         catch (MdevctlException e)
         {
-            context.Error.Write(e.Render());
+            context.Error.Write(RootCheck.KilledSimulator(environment) ?? e.Render());
             return 1;
         }
         catch (SysfsException e)
         {
             // sysfs or a definition's directory failed underneath (a dead FUSE mount gives ENOTCONN): say where and why.
-            context.Error.Write($"Error: {e.Path}: {MdevctlException.OsError(e.Errno)}\n");
+            context.Error.Write(RootCheck.KilledSimulator(environment) ?? $"Error: {e.Path}: {MdevctlException.OsError(e.Errno)}\n");
             return 1;
         }
     }
 
-    // A root that is not a directory fails every path below it, with errors that would not say why.
     /// <summary>The most a <c>--jsonfile</c> may hold: a device's configuration is a few hundred bytes.</summary>
     public const int MaxJsonFileLength = 1 << 20;
 

@@ -45,6 +45,20 @@ internal static class RootCheck
         }
     }
 
+    /// <summary>
+    /// When a command failed: whether the root is a simulator's that was killed (its <c>sys</c> mount is still
+    /// there but dead), which explains every failure below it. Asked only after a failure, so commands that
+    /// work pay nothing for it.
+    /// </summary>
+    /// <returns>The whole error text naming the fix, or null.</returns>
+    public static string? KilledSimulator(MdevctlEnvironment environment)
+    {
+        var sys = environment.Sysfs.PathOf("sys");
+        return SimMounts.IsDead(sys)
+            ? $"Error: the simulator serving {environment.Root} is gone and left its mounts behind ({sys}: {MdevctlException.OsError(Sysfs.Errno.ENOTCONN)}): 'mdevkit sim down --root {environment.Root}' detaches them, 'mdevkit sim up --root {environment.Root}' starts a new one\n"
+            : null;
+    }
+
     private static string Fix(string simulatorRoot, bool hasRootOption) => hasRootOption
         ? $"use --root {simulatorRoot} (or MDEVCTL_ENV_ROOT={simulatorRoot})"
         : $"use MDEVCTL_ENV_ROOT={simulatorRoot}, or run the command through 'mdevkit sim exec --root {simulatorRoot} -- …'";

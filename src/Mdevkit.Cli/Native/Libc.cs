@@ -8,7 +8,6 @@ internal static unsafe partial class Libc
     public const ulong MS_BIND = 4096;
     public const ulong MS_REC = 16384;
     public const int MNT_DETACH = 2;
-    public const int ENOTCONN = 107;
 
     [LibraryImport("libc", EntryPoint = "opendir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial nint opendir(string path);

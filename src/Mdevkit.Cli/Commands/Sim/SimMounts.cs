@@ -22,6 +22,10 @@ internal static class SimMounts
             .Distinct(StringComparer.Ordinal),
     ];
 
+    /// <summary>Whether <paramref name="mountPoint"/> is a simulator's mount whose server is gone.</summary>
+    public static bool IsDead(string mountPoint) =>
+        MountTable.Read().Any(mount => mount.MountPoint == mountPoint && mount.FileSystemType == FileSystemType) && !IsServed(mountPoint);
+
     /// <summary>Detaches those of the root's mount points that are mounted but no longer served.</summary>
     /// <returns>The mount points detached.</returns>
     /// <exception cref="SimException">A mount point is served (a simulator runs), or a dead one cannot be detached.</exception>
@@ -53,6 +57,6 @@ internal static class SimMounts
             _ = Libc.closedir(directory);
             return true;
         }
-        return Marshal.GetLastPInvokeError() != Libc.ENOTCONN;
+        return (Errno)Marshal.GetLastPInvokeError() != Errno.ENOTCONN;
     }
 }
