@@ -11,7 +11,9 @@ public sealed class LayeringTests
         ["Mdevkit.Management"] = ["Mdevkit.Sysfs"],
         ["Mdevkit.Simulation"] = ["Mdevkit.Sysfs"],
         ["Mdevkit.Fuse"] = ["Mdevkit.Simulation", "Mdevkit.Sysfs"],
-        ["mdevkit"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse"],
+        // The simulator's host: a simulated kernel served through FUSE beside mdevctl's real directories.
+        ["Mdevkit.SimHost"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse"],
+        ["mdevkit"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse", "Mdevkit.SimHost"],
     };
 
     public static TheoryData<string> Assemblies => [.. OurAssemblies().Select(assembly => assembly.GetName().Name!)];

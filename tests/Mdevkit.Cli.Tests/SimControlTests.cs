@@ -57,4 +57,24 @@ public sealed class SimControlTests : IDisposable
                 "run/mdevkit/sim.sock", "run/mdevkit/sim.log",
             }.Select(path => File.GetUnixFileMode(Path.Join(root, path))));
     }
+
+    [Fact]
+    public void DaemonLog_IsRotated_AndStaysBounded()
+    {
+        var root = _scratch.Join("root");
+        Assert.Equal(0, RunningSimulator.Run("sim", "up", "--daemon", "--profile", "samples", "--root", root).ExitCode);
+        const string Uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002";
+
+        // Each create and remove logs its uevents: enough cycles to fill the log past its cap twice.
+        for (var i = 0; i < 3000; i++)
+        {
+            File.WriteAllText(Path.Join(root, "sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create"), Uuid);
+            File.WriteAllText(Path.Join(root, $"sys/bus/mdev/devices/{Uuid}/remove"), "1");
+        }
+        var status = RunningSimulator.Run("sim", "status", "--root", root);
+
+        Assert.Equal(0, status.ExitCode);
+        Assert.InRange(new FileInfo(Path.Join(root, "run/mdevkit/sim.log")).Length, 1, SimHost.RotatingLog.Cap);
+        Assert.InRange(new FileInfo(Path.Join(root, "run/mdevkit/sim.log.1")).Length, SimHost.RotatingLog.Cap, SimHost.RotatingLog.Cap + 4096);
+    }
 }

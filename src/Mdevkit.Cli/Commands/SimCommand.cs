@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mdevkit.Simulation;
 using Mdevkit.Simulation.Profiles;
+using Mdevkit.SimHost;
 
 namespace Mdevkit.Cli.Commands;
 
@@ -22,8 +23,8 @@ internal static class SimCommand
 
         var root = new Option<string>("--root", "-r")
         {
-            Description = $"The simulator's root directory (default {Sim.SimRoot.DefaultDirectory})",
-            DefaultValueFactory = _ => Sim.SimRoot.DefaultDirectory,
+            Description = $"The simulator's root directory (default {SimRoot.DefaultDirectory})",
+            DefaultValueFactory = _ => SimRoot.DefaultDirectory,
         };
         sim.Subcommands.Add(Sim.SimUpCommand.Create(ProfileOption(), root));
         foreach (var command in Sim.SimControlCommands.Create(root).Concat(Sim.SimExecCommand.Create(root)))
@@ -40,7 +41,7 @@ internal static class SimCommand
         {
             return action();
         }
-        catch (Exception e) when (e is Sim.SimException or ProfileException)
+        catch (Exception e) when (e is SimException or ProfileException)
         {
             error.WriteLine($"mdevkit: {e.Message}");
             return 1;

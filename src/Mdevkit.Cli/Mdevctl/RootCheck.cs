@@ -1,5 +1,5 @@
-using Mdevkit.Cli.Commands.Sim;
 using Mdevkit.Management;
+using Mdevkit.SimHost;
 
 namespace Mdevkit.Cli.Mdevctl;
 

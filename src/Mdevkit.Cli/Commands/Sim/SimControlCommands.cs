@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mdevkit.SimHost;
 
 namespace Mdevkit.Cli.Commands.Sim;
 

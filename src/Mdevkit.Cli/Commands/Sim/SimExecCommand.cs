@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Mdevkit.Cli.Native;
-using Mdevkit.Management;
+using Mdevkit.SimHost;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Cli.Commands.Sim;
@@ -45,20 +45,7 @@ internal static class SimExecCommand
 
     private static unsafe int MountAndExecute(SimRoot root, string[] command)
     {
-        Bind(root.Sys, "/sys");
-        Bind(root.ConfigDirectory, "/" + MdevctlEnvironment.ConfigPath);
-        // Only over an existing directory, as for /dev/vfio below. Without it, tools use the simulator's
-        // script directories under /etc/mdevctl.d, the layout every mdevctl reads.
-        var scripts = "/" + MdevctlEnvironment.ScriptPath;
-        if (Directory.Exists(scripts))
-        {
-            Bind(root.ScriptDirectory, scripts);
-        }
-        // Only over an existing /dev/vfio: making one would change the machine's own /dev for everyone.
-        if (Directory.Exists("/dev/vfio"))
-        {
-            Bind(Path.Join(root.Dev, "vfio"), "/dev/vfio");
-        }
+        SimNamespace.StandIn(root);
         var arguments = command.Select(argument => Marshal.StringToCoTaskMemUTF8(argument)).ToArray();
         var argv = stackalloc byte*[arguments.Length + 1];
         for (var i = 0; i < arguments.Length; i++)
@@ -70,17 +57,5 @@ internal static class SimExecCommand
         Libc.execvp(argv[0], argv);
         var errno = (Errno)Marshal.GetLastPInvokeError();
         throw new SimException($"cannot run {command[0]}: {SysfsException.Describe(errno)}");
-    }
-
-    private static void Bind(string source, string target)
-    {
-        if (!Directory.Exists(target))
-        {
-            throw new SimException($"{target} does not exist on this machine, so the simulator's {source} cannot stand in for it (create it, or install Debian's mdevctl)");
-        }
-        if (Libc.mount(source, target, null, Libc.MS_BIND | Libc.MS_REC, 0) != 0)
-        {
-            throw new SimException($"cannot bind {source} on {target}: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Mdevkit.Simulation.Profiles;
+using Mdevkit.SimHost;
 
 namespace Mdevkit.Cli.Commands.Sim;
 
@@ -12,10 +13,11 @@ internal static class SimUpCommand
 
     public static Command Create(Option<string> profileOption, Option<string> rootOption)
     {
-        var daemon = new Option<bool>("--daemon", "-d") { Description = "Run in the background; return once the mount serves" };
+        var daemon = new Option<bool>("--daemon", "-d") { Description = "Run in the background, logging to ROOT/run/mdevkit/sim.log; return once the mount serves" };
+        var log = new Option<string?>("--log") { Description = $"Write the log to this file (a new one past {RotatingLog.Cap >> 20} MiB, one old one kept as FILE.1) instead of standard error", HelpName = "FILE" };
         var command = new Command("up", "Mount a simulated host's sysfs at ROOT/sys, next to real ROOT/etc/mdevctl.d, and serve it until 'sim down' or a signal")
         {
-            profileOption, rootOption, daemon,
+            profileOption, rootOption, daemon, log,
         };
         command.SetAction(parse =>
         {
@@ -31,15 +33,17 @@ internal static class SimUpCommand
                 }
                 return parse.GetValue(daemon)
                     ? StartDaemon(parse.GetValue(profileOption)!, root, output)
-                    : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, output);
+                    : RunForeground(HostProfile.Load(parse.GetValue(profileOption)!), root, parse.GetValue(log), output);
             });
         });
         return command;
     }
 
-    private static int RunForeground(HostProfile profile, SimRoot root, TextWriter output)
+    private static int RunForeground(HostProfile profile, SimRoot root, string? logFile, TextWriter output)
     {
-        using var service = SimService.Start(profile, root, TextWriter.Synchronized(Console.Error));
+        using var log = logFile is not null ? new RotatingLog(logFile, isStandardError: true) : TextWriter.Synchronized(Console.Error);
+        // What udev's rule runs: this very binary's start-parent-mdevs.
+        using var service = SimService.Start(profile, root, log, [Environment.ProcessPath!, "start-parent-mdevs"]);
         // Handlers before the banner: a signal sent once the banner is read must unmount, not kill.
         var stop = new TaskCompletionSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
@@ -57,7 +61,7 @@ internal static class SimUpCommand
         root.CreateDirectories();
         // A child is never a process group leader, so setsid(1) detaches it in place: the pid we hold is the daemon's.
         var start = new ProcessStartInfo("setsid");
-        foreach (var argument in new[] { "sh", "-c", "umask 022; exec \"$0\" \"$@\" </dev/null >>\"$LOG\" 2>&1", Environment.ProcessPath!, "sim", "up", "--profile", profile, "--root", root.Directory })
+        foreach (var argument in new[] { "sh", "-c", "umask 022; exec \"$0\" \"$@\" </dev/null >>\"$LOG\" 2>&1", Environment.ProcessPath!, "sim", "up", "--profile", profile, "--root", root.Directory, "--log", root.Log })
         {
             start.ArgumentList.Add(argument);
         }

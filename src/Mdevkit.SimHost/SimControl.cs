@@ -1,13 +1,13 @@
 using System.Net.Sockets;
 
-namespace Mdevkit.Cli.Commands.Sim;
+namespace Mdevkit.SimHost;
 
 /// <summary>No simulator answers at a root.</summary>
-internal sealed class NotRunningException(SimRoot root)
+public sealed class NotRunningException(SimRoot root)
     : SimException($"no simulator is running at {root.Directory} (start one with 'mdevkit sim up --root {root.Directory}')");
 
 /// <summary>Talks to a running simulator over its control socket: one request line, a reply whose first line is "ok" or "error: …".</summary>
-internal static class SimControl
+public static class SimControl
 {
     /// <exception cref="SimException">No simulator answers at this root, or it refused the request.</exception>
     public static IReadOnlyList<string> Send(SimRoot root, string request)

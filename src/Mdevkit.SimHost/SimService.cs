@@ -1,20 +1,20 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using Mdevkit.Cli.Native;
+using Mdevkit.SimHost.Native;
 using Mdevkit.Fuse;
 using Mdevkit.Simulation;
 using Mdevkit.Simulation.Profiles;
 using Mdevkit.Sysfs;
 
-namespace Mdevkit.Cli.Commands.Sim;
+namespace Mdevkit.SimHost;
 
 /// <summary>
 /// A running simulator: a host booted from a profile, its sysfs mounted at <c>ROOT/sys</c>, a control
 /// socket for the other <c>sim</c> verbs, and udev's part for autostart (a registered parent with
-/// definitions gets <c>start-parent-mdevs</c>, as mdevctl's udev rule does).
+/// definitions gets <c>start-parent-mdevs</c>, as mdevctl's udev rule does, through the command the host is given).
 /// </summary>
-internal sealed class SimService : IDisposable
+public sealed class SimService : IDisposable
 {
     // A request is one short line: a client silent for this long is dropped.
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
@@ -22,9 +22,11 @@ internal sealed class SimService : IDisposable
     private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TextWriter _log;
     private readonly FuseMount _devices;
+    private readonly IReadOnlyList<string> _autostart;
 
-    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, FuseMount devices, Socket listener, TextWriter log)
+    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, FuseMount devices, Socket listener, TextWriter log, IReadOnlyList<string> autostart)
     {
+        _autostart = autostart;
         Host = host;
         Root = root;
         Mount = mount;
@@ -45,8 +47,13 @@ internal sealed class SimService : IDisposable
     public Task Stopped => Task.WhenAny(_stopRequested.Task, Mount.Ended, _devices.Ended);
 
     /// <summary>Prepares the root, boots the host, mounts it and opens the control socket.</summary>
+    /// <param name="profile">The host to boot.</param>
+    /// <param name="root">Where to serve it.</param>
+    /// <param name="log">Where every uevent, autostart and control mishap is written, a line each.</param>
+    /// <param name="autostart">The command udev's rule would run when a parent with definitions registers
+    /// (<c>mdevkit start-parent-mdevs</c>); the parent's name and <c>--root ROOT</c> are added to it.</param>
     /// <exception cref="SimException">The root is in use, or the mount failed.</exception>
-    public static SimService Start(HostProfile profile, SimRoot root, TextWriter log)
+    public static SimService Start(HostProfile profile, SimRoot root, TextWriter log, IReadOnlyList<string> autostart)
     {
         // What the simulator creates gets the modes it chooses, not whatever umask it was started with.
         _ = Libc.umask(Convert.ToUInt32("022", 8));
@@ -83,7 +90,7 @@ internal sealed class SimService : IDisposable
         // Every request changes the host or reveals its holders: root's alone.
         File.SetUnixFileMode(root.Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen();
-        return new SimService(host, root, mount, devices, listener, log);
+        return new SimService(host, root, mount, devices, listener, log, autostart);
     }
 
     public void Dispose()
@@ -123,8 +130,8 @@ internal sealed class SimService : IDisposable
         // What udev would run: mdevctl's autostart for the parent, with this root, outside the lock that raised the event.
         _ = Task.Run(() =>
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { "start-parent-mdevs", parent, "--root", Root.Directory })
+            var start = new ProcessStartInfo(_autostart[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in _autostart.Skip(1).Concat([parent, "--root", Root.Directory]))
             {
                 start.ArgumentList.Add(argument);
             }
@@ -229,4 +236,4 @@ internal sealed class SimService : IDisposable
 }
 
 /// <summary>A simulator verb that cannot be carried out; the message is for the user.</summary>
-internal class SimException(string message) : Exception(message);
+public class SimException(string message) : Exception(message);

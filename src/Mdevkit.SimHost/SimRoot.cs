@@ -1,12 +1,12 @@
 using Mdevkit.Management;
 
-namespace Mdevkit.Cli.Commands.Sim;
+namespace Mdevkit.SimHost;
 
 /// <summary>
 /// The directory a running simulator makes into a complete root: the mounted <c>sys/</c>, real
 /// <c>etc/mdevctl.d</c> and script directories, and its own control socket, pid and log under <c>run/mdevkit</c>.
 /// </summary>
-internal sealed class SimRoot(string directory)
+public sealed class SimRoot(string directory)
 {
     /// <summary>Where <c>mdevkit sim up</c> puts the simulator when no <c>--root</c> is given.</summary>
     public const string DefaultDirectory = "/run/mdevkit/sim";

@@ -1,14 +1,14 @@
 using System.Runtime.InteropServices;
-using Mdevkit.Cli.Native;
+using Mdevkit.SimHost.Native;
 using Mdevkit.Sysfs;
 
-namespace Mdevkit.Cli.Commands.Sim;
+namespace Mdevkit.SimHost;
 
 /// <summary>
 /// The simulator's FUSE mounts as the kernel lists them: which roots have a simulator serving, and
 /// detaching what a simulator that was killed left behind (its mounts answer every request with ENOTCONN).
 /// </summary>
-internal static class SimMounts
+public static class SimMounts
 {
     /// <summary>The filesystem type mountinfo gives the simulator's mounts (FUSE's "fuse." and the mount's subtype).</summary>
     private const string FileSystemType = "fuse." + Fuse.FuseMount.Subtype;
