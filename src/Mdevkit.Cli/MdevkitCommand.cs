@@ -69,10 +69,9 @@ public static class MdevkitCommand
             Commands.Planning.GroupCommand.Create(),
         };
         var rootOption = MdevctlOptions.Root();
-        foreach (var command in MdevctlCli.Commands(rootOption))
+        foreach (var command in MdevctlCli.Commands(rootOption, new Commands.Planning.MdevctlExtensions(rootOption)))
         {
             command.Options.Add(rootOption);
-            Commands.Planning.MdevctlExtensions.Extend(command, rootOption);
             root.Subcommands.Add(command);
         }
         // No response files: "@FILE" is plan's own syntax for a request file.

@@ -6,7 +6,7 @@ namespace Mdevkit.Cli.Mdevctl;
 /// <summary><c>define</c>: make a persistent definition; prints the UUID when it made one up.</summary>
 internal static class DefineCommand
 {
-    public static Command Create(Option<string>? root)
+    public static Command Create(Option<string>? root, IMdevctlExtensions? extensions = null)
     {
         var uuid = MdevctlOptions.Uuid("Assign UUID to the device");
         var auto = MdevctlOptions.Flag("--auto", "-a", "Automatically start device on parent availability");
@@ -18,7 +18,7 @@ internal static class DefineCommand
         MdevctlOptions.OneOf(command, uuid, parent);
         MdevctlOptions.Conflict(command, jsonFile, type);
         MdevctlOptions.Conflict(command, jsonFile, auto);
-        command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
+        CommandExtension.SetAction(command, parse => MdevctlContext.Run(parse, root, context =>
         {
             var request = new DefineRequest(parse.GetValue(uuid), parse.GetValue(parent), parse.GetValue(type), parse.GetValue(auto),
                 MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)), parse.GetValue(force));
@@ -28,7 +28,7 @@ internal static class DefineCommand
                 context.Output.Write($"{defined}\n");
             }
             return 0;
-        }));
+        }), extensions?.Fill(type, auto));
         return command;
     }
 }

@@ -8,13 +8,13 @@ namespace Mdevkit.Cli.Mdevctl;
 /// </summary>
 internal static class MdevctlCli
 {
-    public static IEnumerable<Command> Commands(Option<string>? root) =>
+    public static IEnumerable<Command> Commands(Option<string>? root, IMdevctlExtensions? extensions = null) =>
     [
-        DefineCommand.Create(root),
+        DefineCommand.Create(root, extensions),
         UndefineCommand.Create(root),
         ModifyCommand.Create(root),
-        StartCommand.Create(root),
-        StopCommand.Create(root),
+        StartCommand.Create(root, extensions),
+        StopCommand.Create(root, extensions),
         ListCommand.Create(root),
         TypesCommand.Create(root),
         StartParentMdevsCommand.Create(root),

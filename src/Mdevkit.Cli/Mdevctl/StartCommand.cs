@@ -6,7 +6,7 @@ namespace Mdevkit.Cli.Mdevctl;
 /// <summary><c>start</c>: start a defined device or a transient one; prints the UUID when it made one up.</summary>
 internal static class StartCommand
 {
-    public static Command Create(Option<string>? root)
+    public static Command Create(Option<string>? root, IMdevctlExtensions? extensions = null)
     {
         var uuid = MdevctlOptions.Uuid("UUID of the device to start");
         var parent = MdevctlOptions.Parent("Parent of the device to start");
@@ -16,7 +16,7 @@ internal static class StartCommand
         var command = new Command("start", "Start a mediated device") { uuid, parent, type, jsonFile, force };
         MdevctlOptions.OneOf(command, uuid, parent);
         MdevctlOptions.Conflict(command, jsonFile, type);
-        command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
+        CommandExtension.SetAction(command, parse => MdevctlContext.Run(parse, root, context =>
         {
             var request = new StartRequest(parse.GetValue(uuid), parse.GetValue(parent), parse.GetValue(type), MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)), parse.GetValue(force));
             var started = context.Manager.Start(request);
@@ -25,7 +25,7 @@ internal static class StartCommand
                 context.Output.Write($"{started}\n");
             }
             return 0;
-        }));
+        }), extensions?.Group("start", uuid));
         return command;
     }
 }
