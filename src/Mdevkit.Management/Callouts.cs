@@ -264,6 +264,10 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (RootLock.HeldByCurrentThread(environment) is { } held)
+        {
+            start.Environment[RootLock.HeldVariable] = held;
+        }
         foreach (var argument in new[] { "-t", device.Config.MdevType, "-e", Name(callEvent), "-a", Name(action), "-s", state, "-u", MdevUuid.Format(device.Uuid), "-p", device.Parent })
         {
             start.ArgumentList.Add(argument);

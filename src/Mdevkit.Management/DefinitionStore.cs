@@ -10,7 +10,8 @@ public sealed record Definition(string Parent, Guid Uuid, DeviceConfig Config);
 
 /// <summary>
 /// The definitions in <c>etc/mdevctl.d/&lt;parent&gt;/&lt;uuid&gt;</c>. Writes are atomic (a temporary file in the
-/// same directory, then a rename), so a crash never leaves half a file and a watcher sees one event.
+/// same directory, then a rename), so a crash never leaves half a file and a watcher sees one event; they take
+/// the root's lock (<see cref="RootLock"/>), which a check-then-write holds around both.
 /// </summary>
 public sealed class DefinitionStore(MdevctlEnvironment environment)
 {
@@ -55,6 +56,10 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
             foreach (var file in Directory.GetFiles(parentDirectory).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(file);
+                if (AtomicFile.IsTemporary(name))
+                {
+                    continue;
+                }
                 // Only the lowercase form names a definition: it is what define writes and what -u finds, so an
                 // uppercase file would be listed yet unreachable, and listed twice beside its lowercase twin.
                 if (!MdevUuid.TryParse(name, out var fileUuid) || MdevUuid.Format(fileUuid) != name)
@@ -93,12 +98,22 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
     /// <summary>Whether a definition exists for (<paramref name="parent"/>, <paramref name="uuid"/>).</summary>
     public bool Exists(string parent, Guid uuid) => File.Exists(PathOf(parent, uuid));
 
-    /// <summary>Writes a definition atomically, making the parent's directory if needed.</summary>
+    /// <summary>Writes a definition atomically under the root's lock, making the parent's directory if needed.</summary>
     /// <exception cref="ArgumentException">The parent name would leave the configuration directory.</exception>
-    public void Save(Definition definition) => AtomicFile.Write(PathOf(definition.Parent, definition.Uuid), definition.Config.ToPrettyJson());
+    public void Save(Definition definition)
+    {
+        var path = PathOf(definition.Parent, definition.Uuid);
+        using var rootLock = RootLock.Acquire(environment);
+        AtomicFile.Write(path, definition.Config.ToPrettyJson());
+    }
 
-    /// <summary>Deletes a definition. The parent's directory stays, as mdevctl leaves it (udev's autostart rule tests for it).</summary>
-    public void Delete(string parent, Guid uuid) => File.Delete(PathOf(parent, uuid));
+    /// <summary>Deletes a definition under the root's lock. The parent's directory stays, as mdevctl leaves it (udev's autostart rule tests for it).</summary>
+    public void Delete(string parent, Guid uuid)
+    {
+        var path = PathOf(parent, uuid);
+        using var rootLock = RootLock.Acquire(environment);
+        File.Delete(path);
+    }
 
     // A definition that cannot be read or parsed is reported with its file, so that it can be found and mended.
     private static DeviceConfig Read(string path)

@@ -51,7 +51,9 @@ public sealed record ModifyRequest(
 /// <summary>
 /// mdevctl's operations on devices and definitions, with its checks and messages: define, undefine,
 /// modify, start (rolling the device back when an attribute write fails), stop, and the autostart of a
-/// parent's devices.
+/// parent's devices. What changes definitions runs under the root's lock (<see cref="RootLock"/>); start, stop
+/// and the autostart change only what the kernel runs, which the kernel serializes, and take no lock: udev and
+/// callout scripts run them at any time.
 /// </summary>
 public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts)
 {
@@ -61,6 +63,8 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="MdevctlException">With mdevctl's message.</exception>
     public Guid Define(DefineRequest request)
     {
+        // From the check that no definition exists to its write: two defines of one UUID, one wins.
+        using var rootLock = RootLock.Acquire(environment);
         var uuid = request.Uuid ?? Guid.NewGuid();
         Definition definition;
         if (request.Json is { } json)
@@ -113,6 +117,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="MdevctlException">No definition matches, or one could not be removed (the others still are).</exception>
     public void Undefine(Guid uuid, string? parent, bool force = false, Action<string>? warn = null)
     {
+        using var rootLock = RootLock.Acquire(environment);
         var matches = LoadForUndefine(parent, uuid, force, warn, out var removedUnreadable);
         if (matches.Count == 0 && !removedUnreadable)
         {
@@ -165,6 +170,8 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="MdevctlException">With mdevctl's message.</exception>
     public void Modify(ModifyRequest request)
     {
+        // The definition read is the one changed: a modify made meanwhile would be lost.
+        using var rootLock = RootLock.Acquire(environment);
         if (request.Live)
         {
             ModifyLive(request);

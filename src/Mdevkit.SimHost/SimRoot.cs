@@ -23,7 +23,7 @@ public sealed class SimRoot(string directory)
 
     public string ScriptDirectory => Path.Join(Directory, MdevctlEnvironment.ScriptPath);
 
-    public string RunDirectory => Path.Join(Directory, "run/mdevkit");
+    public string RunDirectory => Path.Join(Directory, MdevkitPaths.RunDirectory);
 
     public string Socket => Path.Join(RunDirectory, "sim.sock");
 

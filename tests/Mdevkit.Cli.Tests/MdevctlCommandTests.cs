@@ -1,3 +1,4 @@
+using Mdevkit.Management;
 using Mdevkit.TestSupport;
 
 namespace Mdevkit.Cli.Tests;
@@ -135,9 +136,10 @@ public sealed class MdevctlCommandTests : IDisposable
         Assert.StartsWith("error: unexpected argument '--bogus' found\n\nUsage: lsmdev [OPTIONS]", error, StringComparison.Ordinal);
     }
 
-    // Every file below the root with its content: what an error must leave as it was.
+    // Every file below the root with its content: what an error must leave as it was. The root's lock is left out:
+    // a command that may change definitions makes it (empty) before it looks at anything.
     private Dictionary<string, string> Snapshot() => Directory.GetFiles(_root.Path, "*", SearchOption.AllDirectories)
-        .Where(path => new FileInfo(path).Length < 1 << 20)
+        .Where(path => new FileInfo(path).Length < 1 << 20 && path != _root.Join(MdevkitPaths.LockFile))
         .ToDictionary(path => path, File.ReadAllText);
 
     private string JsonFile(string text)

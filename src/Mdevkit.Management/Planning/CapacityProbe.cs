@@ -26,6 +26,9 @@ public sealed class CapacityProbe(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="OperationCanceledException">Cancelled; every throw-away device is gone again.</exception>
     public CapacityModel Probe(string parent, CancellationToken cancellation = default)
     {
+        // No other change to the root between the idle check and the model's write: a define --fill or apply
+        // meanwhile would both disturb the probe and be disturbed by it.
+        using var rootLock = RootLock.Acquire(environment);
         RequireIdle(parent);
         var model = CapacityInference.Infer(parent, new Target(environment, definitions, manager, parent), cancellation);
         store.Save(model);

@@ -10,7 +10,7 @@ namespace Mdevkit.Management.Planning;
 public sealed class CapacityStore(MdevctlEnvironment environment)
 {
     /// <summary>The directory of the models.</summary>
-    public string Directory => environment.Sysfs.PathOf("var/lib/mdevkit/capacity");
+    public string Directory => environment.Sysfs.PathOf(MdevkitPaths.CapacityDirectory);
 
     /// <summary>The model stored for <paramref name="parent"/>, if any.</summary>
     /// <exception cref="MdevctlException">The stored file is not a model.</exception>
@@ -24,8 +24,13 @@ public sealed class CapacityStore(MdevctlEnvironment environment)
         return JsonSyntax.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel, "a capacity model", path);
     }
 
-    /// <summary>Stores a model, replacing the parent's previous one.</summary>
-    public void Save(CapacityModel model) => AtomicFile.Write(PathOf(model.Parent), ToJson(model));
+    /// <summary>Stores a model under the root's lock, replacing the parent's previous one.</summary>
+    public void Save(CapacityModel model)
+    {
+        var path = PathOf(model.Parent);
+        using var rootLock = RootLock.Acquire(environment);
+        AtomicFile.Write(path, ToJson(model));
+    }
 
     /// <summary>The model as stored and as <c>probe --json</c> prints it.</summary>
     public static string ToJson(CapacityModel model) => JsonSerializer.Serialize(model, PlanningJson.Default.CapacityModel) + "\n";

@@ -4,12 +4,13 @@ namespace Mdevkit.Management.Planning;
 
 /// <summary>
 /// Named sets of devices in <c>etc/mdevkit/groups/&lt;name&gt;</c>, one UUID a line: outside <c>etc/mdevctl.d</c>,
-/// so mdevctl never sees them. Writes are atomic; a group whose last member goes is deleted.
+/// so mdevctl never sees them. Writes are atomic, and each change reads, checks and writes under the root's lock,
+/// so changes made at once all land; a group whose last member goes is deleted.
 /// </summary>
 public sealed class GroupStore(MdevctlEnvironment environment)
 {
     /// <summary>The directory of the groups.</summary>
-    public string Directory => environment.Sysfs.PathOf("etc/mdevkit/groups");
+    public string Directory => environment.Sysfs.PathOf(MdevkitPaths.GroupsDirectory);
 
     /// <summary>Every group's name, in byte order.</summary>
     public IReadOnlyList<string> Names() => System.IO.Directory.Exists(Directory)
@@ -34,6 +35,7 @@ public sealed class GroupStore(MdevctlEnvironment environment)
     /// <exception cref="MdevctlException">A UUID has no definition: a group starts devices from their definitions.</exception>
     public void Add(string name, IEnumerable<Guid> uuids)
     {
+        using var rootLock = RootLock.Acquire(environment);
         var members = Members(name);
         var added = uuids.ToList();
         var definitions = new DefinitionStore(environment);
@@ -48,6 +50,7 @@ public sealed class GroupStore(MdevctlEnvironment environment)
     /// <exception cref="MdevctlException">A UUID is not a member.</exception>
     public void Remove(string name, IReadOnlyCollection<Guid> uuids)
     {
+        using var rootLock = RootLock.Acquire(environment);
         var members = Members(name);
         if (uuids.FirstOrDefault(uuid => !members.Contains(uuid)) is var missing && missing != Guid.Empty)
         {

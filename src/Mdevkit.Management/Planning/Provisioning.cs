@@ -10,19 +10,27 @@ public sealed record MadeDevice(Guid Uuid, string Parent, string Type);
 
 /// <summary>
 /// The all-or-nothing operations over many devices: carrying out a plan, filling a parent with one type,
-/// and starting or stopping a group. Any failure undoes the steps already taken, newest first.
+/// and starting or stopping a group. Any failure undoes the steps already taken, newest first. Each holds the
+/// root's lock from its first check to its last step (or undo), so two of them never interleave: the second
+/// waits, then starts from what the first left.
 /// </summary>
-public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager manager, GroupStore groups, Action<string> warn)
+public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager manager, GroupStore groups, Planner planner, Action<string> warn)
 {
-    /// <summary>Defines and starts every device of <paramref name="plan"/>.</summary>
-    /// <exception cref="MdevctlException">A device could not be made; none of the plan's devices remain.</exception>
-    public IReadOnlyList<MadeDevice> Apply(Plan plan) => DeviceTransaction.Run(manager, warn, transaction =>
-        plan.Devices.Select(device =>
-        {
-            var uuid = transaction.Define(device.Parent, device.Type, autoStart: false);
-            transaction.Start(uuid, device.Parent);
-            return new MadeDevice(uuid, device.Parent, device.Type);
-        }).ToList());
+    /// <summary>Checks that <paramref name="plan"/> still fits, then defines and starts every device of it.</summary>
+    /// <exception cref="MdevctlException">It no longer fits (nothing is made), or a device could not be made; none of the plan's devices remain.</exception>
+    public IReadOnlyList<MadeDevice> Apply(Plan plan)
+    {
+        using var rootLock = RootLock.Acquire(environment);
+        // Refused up front rather than made and rolled back, which scripts and notifiers would see.
+        planner.RequireFits(plan);
+        return DeviceTransaction.Run(manager, warn, transaction =>
+            plan.Devices.Select(device =>
+            {
+                var uuid = transaction.Define(device.Parent, device.Type, autoStart: false);
+                transaction.Start(uuid, device.Parent);
+                return new MadeDevice(uuid, device.Parent, device.Type);
+            }).ToList());
+    }
 
     /// <summary>
     /// Defines as many devices of <paramref name="type"/> as <paramref name="parent"/> offers now; with
@@ -31,6 +39,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
     /// <exception cref="MdevctlException">The parent offers none, or a device could not be made; none remain then.</exception>
     public IReadOnlyList<MadeDevice> Fill(string parent, string type, bool autoStart, bool start)
     {
+        using var rootLock = RootLock.Acquire(environment);
         var offered = Available(parent, type) ?? throw new MdevctlException($"Parent {parent} does not support mdev type {type}");
         if (offered == 0)
         {
@@ -55,32 +64,40 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
 
     /// <summary>Starts every member of a group that is not running; all or none.</summary>
     /// <exception cref="MdevctlException">The group is empty or a member failed to start; those started are stopped again.</exception>
-    public IReadOnlyList<Guid> StartGroup(string name) => DeviceTransaction.Run(manager, warn, transaction =>
+    public IReadOnlyList<Guid> StartGroup(string name)
     {
-        var started = new List<Guid>();
-        foreach (var uuid in RequireMembers(name).Where(uuid => !environment.Sysfs.TryGetActiveDevice(uuid, out _)))
+        using var rootLock = RootLock.Acquire(environment);
+        return DeviceTransaction.Run(manager, warn, transaction =>
         {
-            InGroup(name, "start", uuid, () => transaction.Start(uuid));
-            started.Add(uuid);
-        }
-        return started;
-    });
+            var started = new List<Guid>();
+            foreach (var uuid in RequireMembers(name).Where(uuid => !environment.Sysfs.TryGetActiveDevice(uuid, out _)))
+            {
+                InGroup(name, "start", uuid, () => transaction.Start(uuid));
+                started.Add(uuid);
+            }
+            return started;
+        });
+    }
 
     /// <summary>Stops every running member of a group; all or none.</summary>
     /// <exception cref="MdevctlException">The group is empty or a member failed to stop; those stopped are started again.</exception>
-    public IReadOnlyList<Guid> StopGroup(string name) => DeviceTransaction.Run(manager, warn, transaction =>
+    public IReadOnlyList<Guid> StopGroup(string name)
     {
-        var stopped = new List<Guid>();
-        foreach (var uuid in RequireMembers(name))
+        using var rootLock = RootLock.Acquire(environment);
+        return DeviceTransaction.Run(manager, warn, transaction =>
         {
-            if (environment.Sysfs.TryGetActiveDevice(uuid, out var running))
+            var stopped = new List<Guid>();
+            foreach (var uuid in RequireMembers(name))
             {
-                InGroup(name, "stop", uuid, () => transaction.Stop(running));
-                stopped.Add(uuid);
+                if (environment.Sysfs.TryGetActiveDevice(uuid, out var running))
+                {
+                    InGroup(name, "stop", uuid, () => transaction.Stop(running));
+                    stopped.Add(uuid);
+                }
             }
-        }
-        return stopped;
-    });
+            return stopped;
+        });
+    }
 
     // A member's failure says which group and which device, above the member's own message.
     private static void InGroup(string name, string verb, Guid uuid, Action step)

@@ -33,8 +33,6 @@ internal static class PlanCommands
         {
             var (path, text) = MdevctlContext.ReadJsonFile(parse.GetValue(file))!.Value;
             var plan = Management.Planning.Plan.Parse(text, path);
-            // Refused up front rather than made and rolled back, which scripts and notifiers would see.
-            context.Planner.RequireFits(plan);
             context.Print(context.Provisioning.Apply(plan));
             return 0;
         });

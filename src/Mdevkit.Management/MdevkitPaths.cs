@@ -1,0 +1,20 @@
+namespace Mdevkit.Management;
+
+/// <summary>
+/// Where mdevkit's own files live below a root, apart from mdevctl's (<see cref="MdevctlEnvironment"/>):
+/// the one place that spells them. All are relative to the root.
+/// </summary>
+public static class MdevkitPaths
+{
+    /// <summary>Runtime files: the root's lock, and a simulator's socket, pid and log.</summary>
+    public const string RunDirectory = "run/mdevkit";
+
+    /// <summary>The root's lock (<see cref="RootLock"/>).</summary>
+    public const string LockFile = RunDirectory + "/lock";
+
+    /// <summary>Probed capacity models, one <c>&lt;parent&gt;.json</c> each.</summary>
+    public const string CapacityDirectory = "var/lib/mdevkit/capacity";
+
+    /// <summary>Groups, one file of UUIDs each.</summary>
+    public const string GroupsDirectory = "etc/mdevkit/groups";
+}
