@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mdevkit.Bench.PlanQuality;
 using Mdevkit.Management.Planning;
 
 // Placement quality of `mdevkit plan`: on seeded random hosts and request streams, the share of requested
@@ -57,7 +58,7 @@ for (var trial = 0; trial < smallTrials; trial++)
     var requests = Requests(bins, random.Next(2, 5), 4);
     var plan = Packing.Placed(Packing.Place(bins, requests));
     var first = Packing.Placed(Packing.FirstFit(bins, requests));
-    var optimum = Packing.Optimum(bins, requests);
+    var optimum = Exhaustive.Optimum(bins, requests);
     smallRequested += requests.Sum(request => request.Count);
     (smallPlan, smallFirst, smallOptimum) = (smallPlan + plan, smallFirst + first, smallOptimum + optimum);
     planOptimal += plan == optimum ? 1 : 0;

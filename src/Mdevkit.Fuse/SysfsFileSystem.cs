@@ -26,9 +26,6 @@ internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
     private readonly ConcurrentDictionary<ulong, TreeFile> _openFiles = new();
     private long _nextHandle;
 
-    /// <summary>The number of files open now.</summary>
-    public int OpenFileCount => _openFiles.Count;
-
     public Errno GetAttributes(string path, out NodeAttributes attributes)
     {
         attributes = default;

@@ -69,10 +69,10 @@ public sealed class SimService : IDisposable
         FuseMount devices;
         try
         {
-            mount = FuseMount.Mount(host.Tree, SysfsPaths.Sys, root.Sys);
+            mount = FuseMount.Mount(host.Tree, SysfsPaths.Sys, root.Sys, Warn(log));
             try
             {
-                devices = FuseMount.Mount(host.Tree, SysfsPaths.Dev, root.Dev);
+                devices = FuseMount.Mount(host.Tree, SysfsPaths.Dev, root.Dev, Warn(log));
             }
             catch (FuseException)
             {
@@ -105,6 +105,8 @@ public sealed class SimService : IDisposable
         _listener.Dispose();
         File.Delete(Root.Socket);
     }
+
+    private static Action<string> Warn(TextWriter log) => warning => log.WriteLine($"fuse: {warning}");
 
     // The mount point must be free: an empty directory (after detaching what a killed simulator left there).
     private static void RequireEmpty(string mountPoint)

@@ -76,15 +76,16 @@ public sealed partial class MdevCore
         {
             return Errno.None;
         }
-        var released = AwaitRelease(device);
-        return released == Errno.None ? Remove(device) : released;
+        return RemoveOnceReleased(device);
     }
 
     /// <summary>
     /// Removes a device (<c>mdev_device_remove</c>) at once, held or not: ENODEV if it is already gone or its
     /// parent is unregistering. A write to <c>remove</c> first waits for the holder (<see cref="RemoveWhileOpen"/>).
     /// </summary>
-    public Errno Remove(MdevDevice device) => Change(() =>
+    public Errno Remove(MdevDevice device) => Change(() => RemoveNowLocked(device));
+
+    private Errno RemoveNowLocked(MdevDevice device)
     {
         if (device.IsRemoved || device.Parent.IsUnregistering)
         {
@@ -93,7 +94,7 @@ public sealed partial class MdevCore
         RemoveLocked(device);
         RefreshTypeVisibility(device.Parent);
         return Errno.None;
-    });
+    }
 
     private void RemoveLocked(MdevDevice device)
     {

@@ -12,7 +12,9 @@ namespace Mdevkit.Simulation;
 /// </summary>
 public sealed partial class MdevCore
 {
-    private static readonly TimeSpan s_releaseRequestInterval = TimeSpan.FromSeconds(10);
+    /// <summary>How long a remove waits for the holder of an open device before it asks again.</summary>
+    internal static readonly TimeSpan ReleaseRequestInterval = TimeSpan.FromSeconds(10);
+
     private volatile bool _shuttingDown;
 
     /// <summary>What <c>remove</c> does to an open device.</summary>
@@ -166,16 +168,17 @@ public sealed partial class MdevCore
         }
     }
 
-    // Before a remove goes ahead on an open device: refuse (older kernels), or ask the holder to release it
-    // and wait, asking again every ten seconds, as vfio_unregister_group_dev does.
-    private Errno AwaitRelease(MdevDevice device)
+    // A remove that finds the device idle removes it in the same critical section, so no open slips in between.
+    // On an open device it refuses (older kernels), or asks the holder to release it and waits, asking again
+    // every ten seconds, as vfio_unregister_group_dev does; opens fail meanwhile, so the release is the last.
+    private Errno RemoveOnceReleased(MdevDevice device)
     {
         // Null: the device is held and the remove must wait.
-        var refused = Change<Errno?>(() =>
+        var decided = Change<Errno?>(() =>
         {
             if (device.Use.HolderPid is null)
             {
-                return Errno.None;
+                return RemoveNowLocked(device);
             }
             if (RemoveWhileOpen == RemoveWhileOpen.Busy)
             {
@@ -184,7 +187,7 @@ public sealed partial class MdevCore
             device.IsRemoving = true;
             return null;
         });
-        if (refused is { } result)
+        if (decided is { } result)
         {
             return result;
         }
@@ -197,13 +200,23 @@ public sealed partial class MdevCore
                 return Errno.None;
             });
         }
-        while (!device.Use.Released.Wait(s_releaseRequestInterval));
+        while (!WaitForRelease(device));
         if (_shuttingDown)
         {
-            device.IsRemoving = false;
-            return Errno.EINTR;
+            return Change(() =>
+            {
+                device.IsRemoving = false;
+                return Errno.EINTR;
+            });
         }
-        return Errno.None;
+        return Remove(device);
+    }
+
+    // True once nobody holds the device, false when it is time to ask again.
+    private bool WaitForRelease(MdevDevice device)
+    {
+        using var askAgain = new CancellationTokenSource(ReleaseRequestInterval, _time);
+        return WaitHandle.WaitAny([device.Use.Released.WaitHandle, askAgain.Token.WaitHandle]) == 0;
     }
 
     private void RaiseUse(MdevDevice device, string lifecycle)

@@ -19,7 +19,7 @@ public sealed partial class MdevCore
         }
         var directory = _tree.EnsureDirectory(blueprint.DevicePath);
         var driver = blueprint.CreateDriver();
-        var parent = new ParentDevice(blueprint, driver, directory);
+        var parent = new ParentDevice(blueprint, driver, directory, _lock);
         var subsystem = _tree.EnsureDirectory(blueprint.SubsystemPath);
         _tree.CreateLink(directory, SysfsNames.Subsystem, subsystem);
         // What udev enumerates: a bus lists its devices under devices/, a class directly.

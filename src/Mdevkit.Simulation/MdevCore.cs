@@ -14,11 +14,13 @@ public sealed partial class MdevCore
     private readonly SysfsTree _tree;
     private readonly IommuGroups _iommuGroups;
     private readonly UeventQueue _uevents;
+    private readonly TimeProvider _time;
     private readonly Dictionary<string, ParentDevice> _parents = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, MdevDevice> _devices = [];
 
-    internal MdevCore(SysfsTree tree, IommuGroups iommuGroups, UeventQueue uevents)
+    internal MdevCore(SysfsTree tree, IommuGroups iommuGroups, UeventQueue uevents, TimeProvider time)
     {
+        _time = time;
         _tree = tree;
         _iommuGroups = iommuGroups;
         _uevents = uevents;

@@ -35,8 +35,12 @@ public sealed record ParentBlueprint(
 /// <summary>A registered mdev parent (the kernel's <c>struct mdev_parent</c>).</summary>
 public sealed class ParentDevice
 {
-    internal ParentDevice(ParentBlueprint blueprint, IMdevDriver driver, SysfsDirectory directory)
+    // The mdev core's lock, which guards the device list.
+    private readonly Lock _coreLock;
+
+    internal ParentDevice(ParentBlueprint blueprint, IMdevDriver driver, SysfsDirectory directory, Lock coreLock)
     {
+        _coreLock = coreLock;
         Blueprint = blueprint;
         Driver = driver;
         Directory = directory;
@@ -60,7 +64,16 @@ public sealed class ParentDevice
     public IReadOnlyList<MdevType> Types => TypeList;
 
     /// <summary>The devices on this parent, in creation order.</summary>
-    public IReadOnlyList<MdevDevice> Devices => DeviceList.ToArray();
+    public IReadOnlyList<MdevDevice> Devices
+    {
+        get
+        {
+            lock (_coreLock)
+            {
+                return [.. DeviceList];
+            }
+        }
+    }
 
     /// <summary>The core's instance counter (used only for drivers without an availability hook).</summary>
     public uint AvailableInstances { get; internal set; }
@@ -73,6 +86,7 @@ public sealed class ParentDevice
 
     internal List<MdevType> TypeList { get; } = [];
 
+    // Guarded by the core lock.
     internal List<MdevDevice> DeviceList { get; } = [];
 
     internal SysfsDirectory? TypesDirectory { get; set; }
@@ -143,7 +157,7 @@ public sealed class MdevDevice
     /// <summary>Set once removal began; later removes fail with ENODEV.</summary>
     public bool IsRemoved { get; internal set; }
 
-    /// <summary>Set while a remove waits for the holder to release the device; opens fail with ENODEV meanwhile.</summary>
+    /// <summary>Set while a remove waits for the holder to release the device; opens fail with ENODEV meanwhile. Guarded by the core lock.</summary>
     public bool IsRemoving { get; internal set; }
 
     // Who holds the device and what it holds. Guarded by the core lock.

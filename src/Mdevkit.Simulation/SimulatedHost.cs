@@ -19,20 +19,22 @@ public sealed class SimulatedHost
     /// <param name="profileName">The profile's name, for status reports.</param>
     /// <param name="hardware">The parent devices.</param>
     /// <param name="removeWhileOpen">What a write to <c>remove</c> does while the device is open (the kernel's generation).</param>
-    public SimulatedHost(string profileName, IEnumerable<ParentBlueprint> hardware, RemoveWhileOpen removeWhileOpen = RemoveWhileOpen.Wait)
+    /// <param name="time">The clock a remove waiting for a holder asks again by; the system's by default.</param>
+    public SimulatedHost(string profileName, IEnumerable<ParentBlueprint> hardware, RemoveWhileOpen removeWhileOpen = RemoveWhileOpen.Wait, TimeProvider? time = null)
     {
         ProfileName = profileName;
         _hardware = hardware.ToDictionary(blueprint => blueprint.Name, StringComparer.Ordinal);
         Tree = new SysfsTree();
-        Core = new MdevCore(Tree, new IommuGroups(Tree), _uevents) { RemoveWhileOpen = removeWhileOpen };
+        Core = new MdevCore(Tree, new IommuGroups(Tree), _uevents, time ?? TimeProvider.System) { RemoveWhileOpen = removeWhileOpen };
         foreach (var blueprint in _hardware.Values.OrderBy(blueprint => blueprint.Name, StringComparer.Ordinal))
         {
             Core.Register(blueprint);
         }
     }
 
-    /// <summary>Boots a host from a profile.</summary>
-    public static SimulatedHost Boot(HostProfile profile) => new(profile.Name, profile.BuildHardware(), profile.RemoveWhileOpen ?? RemoveWhileOpen.Wait);
+    /// <summary>Boots a host from a profile, with the system's clock unless <paramref name="time"/> is given.</summary>
+    public static SimulatedHost Boot(HostProfile profile, TimeProvider? time = null) =>
+        new(profile.Name, profile.BuildHardware(), profile.RemoveWhileOpen ?? RemoveWhileOpen.Wait, time);
 
     /// <summary>The profile the host was booted from.</summary>
     public string ProfileName { get; }

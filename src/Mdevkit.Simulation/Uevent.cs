@@ -14,10 +14,15 @@ public sealed record Uevent(string Action, string DevicePath, IReadOnlyDictionar
         $"{Action}@{DevicePath} " + string.Join(' ', Environment.Select(pair => $"{pair.Key}={pair.Value}"));
 }
 
-/// <summary>Numbers and queues uevents; they are delivered after the core lets go of its lock, so handlers may call back in.</summary>
+/// <summary>
+/// Numbers and queues uevents, and is their one dispatcher: events reach the listeners one at a time, in
+/// SEQNUM order, after the core has let go of its lock, so listeners may call back in.
+/// </summary>
 internal sealed class UeventQueue
 {
     private readonly Lock _lock = new();
+    // Held by the one thread that delivers; the others wait for it, so a change returns only after its events went out.
+    private readonly Lock _delivering = new();
     private readonly Queue<Uevent> _pending = new();
     private long _seqnum;
 
@@ -43,19 +48,27 @@ internal sealed class UeventQueue
         }
     }
 
+    /// <summary>Delivers every queued event; called by a listener, it returns at once and the delivery it is part of goes on after it.</summary>
     public void Deliver()
     {
-        while (true)
+        if (_delivering.IsHeldByCurrentThread)
         {
-            Uevent? next;
-            lock (_lock)
+            return;
+        }
+        lock (_delivering)
+        {
+            while (true)
             {
-                if (!_pending.TryDequeue(out next))
+                Uevent? next;
+                lock (_lock)
                 {
-                    return;
+                    if (!_pending.TryDequeue(out next))
+                    {
+                        return;
+                    }
                 }
+                Raised?.Invoke(next);
             }
-            Raised?.Invoke(next);
         }
     }
 }

@@ -19,11 +19,14 @@ internal sealed class MountedHost : IDisposable
         Host = SimulatedHost.Boot(HostProfile.Load(profile));
         Directory.CreateDirectory(_root.Join("sys"));
         Directory.CreateDirectory(_root.Join("dev"));
-        Mount = FuseMount.Mount(Host.Tree, "sys", _root.Join("sys"));
-        _devices = FuseMount.Mount(Host.Tree, "dev", _root.Join("dev"));
+        Mount = FuseMount.Mount(Host.Tree, "sys", _root.Join("sys"), Warn);
+        _devices = FuseMount.Mount(Host.Tree, "dev", _root.Join("dev"), Warn);
     }
 
     public SimulatedHost Host { get; }
+
+    /// <summary>Where a test's mounts tell what went wrong while serving: the test's own error output.</summary>
+    public static void Warn(string warning) => Console.Error.WriteLine($"fuse: {warning}");
 
     /// <summary>The mount of <c>sys</c>; <c>dev</c> (the VFIO group nodes) is mounted beside it.</summary>
     public FuseMount Mount { get; }

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Mdevkit.Simulation.Profiles;
 using Mdevkit.Simulation.Tree;
 using Mdevkit.Sysfs;
@@ -16,10 +17,10 @@ public sealed class DeviceLifecycleTests
     private static readonly Caller s_vm2 = new(1002, 0, 0);
 
     // Three M60 GPUs with two peer links each, and devices of the 8-per-GPU nvidia-12 on each.
-    private static SimulatedHost Boot(string lifecycle = "\"peerLinks\": 2", string kernel = "")
+    private static SimulatedHost Boot(string lifecycle = "\"peerLinks\": 2", string kernel = "", TimeProvider? time = null)
     {
         var json = $$"""{ "name": "p2p", {{kernel}} "parents": [ { "driver": "nvidia", "address": "0000:3e:00.0", "repeat": 3, {{lifecycle}} } ] }""";
-        var host = SimulatedHost.Boot(HostProfile.Parse(new MemoryStream(Encoding.UTF8.GetBytes(json)), "test"));
+        var host = SimulatedHost.Boot(HostProfile.Parse(new MemoryStream(Encoding.UTF8.GetBytes(json)), "test"), time);
         Assert.Equal(Errno.None, host.Create("0000:3e:00.0", "nvidia-12", s_gpu0));
         Assert.Equal(Errno.None, host.Create("0000:3f:00.0", "nvidia-12", s_gpu1));
         Assert.Equal(Errno.None, host.Create("0000:40:00.0", "nvidia-12", s_gpu2));
@@ -160,6 +161,26 @@ public sealed class DeviceLifecycleTests
         Assert.Equal("state running\nrelease_requests 1\n", shown);
         Assert.Equal("1001", Assert.Single(requests)["HOLDER_PID"]);
         Assert.False(host.Core.TryGetDevice(s_gpu0, out _));
+    }
+
+    [Fact]
+    public async Task Remove_WhileOpen_AsksAgainEachTimeTheIntervalPasses()
+    {
+        var time = new FakeTimeProvider();
+        var host = Boot(time: time);
+        var file = Opened(host, s_gpu0, s_vm1);
+        var remove = Task.Run(() => host.Remove(s_gpu0), TestContext.Current.CancellationToken);
+        bool Asked(int times) => SpinWait.SpinUntil(() => Vendor(host, s_gpu0, "release_requests") == $"{times}\n", TimeSpan.FromSeconds(30));
+
+        var first = Asked(1);
+        time.Advance(MdevCore.ReleaseRequestInterval);
+        var second = Asked(2);
+        time.Advance(MdevCore.ReleaseRequestInterval);
+        var third = Asked(3);
+        file.Release();
+
+        Assert.Equal(Errno.None, await remove);
+        Assert.Equal((true, true, true), (first, second, third));
     }
 
     [Fact]

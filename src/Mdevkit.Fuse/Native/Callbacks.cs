@@ -296,7 +296,7 @@ internal static unsafe class Callbacks
 
     private static int Log(string operation, Exception e)
     {
-        Console.Error.WriteLine($"mdevkit fuse: {operation} failed: {e}");
+        Target(LibFuse.fuse_get_context()->private_data).Warn($"{operation} failed: {e}");
         return -(int)Errno.EIO;
     }
 }

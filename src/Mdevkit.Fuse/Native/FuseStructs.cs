@@ -72,7 +72,7 @@ internal struct timespec
     public long tv_nsec;
 }
 
-/// <summary><c>struct stat</c> on x86-64 Linux (144 bytes).</summary>
+/// <summary><c>struct stat</c> on x86-64 Linux (144 bytes); <see cref="NativeLayout"/> refuses other architectures.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct stat
 {

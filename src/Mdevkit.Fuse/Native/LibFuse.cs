@@ -26,6 +26,19 @@ internal static unsafe partial class LibFuse
     [LibraryImport(Library)]
     public static partial int fuse_loop_mt_312(nint fuse, nint config);
 
+    // The loop configuration of libfuse 3.12 and later; the struct itself stays libfuse's.
+    [LibraryImport(Library)]
+    public static partial nint fuse_loop_cfg_create();
+
+    [LibraryImport(Library)]
+    public static partial void fuse_loop_cfg_destroy(nint config);
+
+    [LibraryImport(Library)]
+    public static partial void fuse_loop_cfg_set_max_threads(nint config, uint value);
+
+    [LibraryImport(Library)]
+    public static partial void fuse_loop_cfg_set_idle_threads(nint config, uint value);
+
     [LibraryImport(Library)]
     public static partial void fuse_exit(nint fuse);
 

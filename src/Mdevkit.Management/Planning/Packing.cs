@@ -9,8 +9,8 @@ public sealed record Bin(CapacityModel Model, IReadOnlyDictionary<string, int> E
 /// Places counts of typed devices on parents with capacity models, maximizing how many are placed.
 /// <see cref="Place"/> is the planner: best-fit of whole type groups under several orders (largest
 /// first, smallest first, biggest demand first) or first-fit, whichever places most, then a local search that evicts planned devices from
-/// a parent to make room for an unplaced type and re-places them elsewhere. <see cref="FirstFit"/> and
-/// <see cref="Optimum"/> are the yardsticks it is measured against.
+/// a parent to make room for an unplaced type and re-places them elsewhere. <see cref="FirstFit"/> and the
+/// plan-quality bench's exhaustive search are the yardsticks it is measured against.
 /// </summary>
 public static class Packing
 {
@@ -49,43 +49,6 @@ public static class Packing
             }
         }
         return planned;
-    }
-
-    /// <summary>The most devices that can be placed, by exhaustive search; for small instances only.</summary>
-    public static int Optimum(IReadOnlyList<Bin> bins, IReadOnlyList<DeviceRequest> requests)
-    {
-        var demand = Merge(requests).ToList();
-        var planned = Empty(bins);
-        var best = 0;
-        Search(0, 0, 0, demand.Sum(type => type.Value));
-        return best;
-
-        // Distributes type `t`'s remaining demand over bins from `b` on; `remaining` bounds what can still be gained.
-        void Search(int t, int b, int placed, int remaining)
-        {
-            if (placed + remaining <= best)
-            {
-                return;
-            }
-            if (t == demand.Count)
-            {
-                best = placed;
-                return;
-            }
-            var (type, count) = demand[t];
-            var left = count - planned.Sum(bin => bin.GetValueOrDefault(type));
-            if (b == bins.Count || left == 0)
-            {
-                Search(t + 1, 0, placed, remaining - left);
-                return;
-            }
-            for (var take = Math.Min(left, Room(bins, planned, b, type)); take >= 0; take--)
-            {
-                Add(planned[b], type, take);
-                Search(t, b + 1, placed + take, remaining - take);
-                Add(planned[b], type, -take);
-            }
-        }
     }
 
     /// <summary>How many devices a placement holds.</summary>

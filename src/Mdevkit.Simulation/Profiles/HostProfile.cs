@@ -182,9 +182,6 @@ public sealed record HostProfile
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         _ => "null",
     };
-
-    /// <summary>Serializes the profile as indented JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, ProfileJsonContext.Default.HostProfile);
 }
 
 /// <summary>A profile that cannot be loaded, with a message that says where and why.</summary>

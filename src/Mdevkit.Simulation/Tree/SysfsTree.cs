@@ -18,9 +18,6 @@ public sealed class SysfsTree
     /// <summary>The simulated <c>/</c>; the kernel side builds <c>sys/</c> below it.</summary>
     public SysfsDirectory Root { get; } = new("", null);
 
-    /// <summary>Raised after any entry was added or removed, with the path of the directory that changed.</summary>
-    public event Action<string>? DirectoryChanged;
-
     /// <summary>Creates a directory, or returns the one already there (<c>mkdir -p</c>).</summary>
     public SysfsDirectory EnsureDirectory(string path)
     {
@@ -51,7 +48,6 @@ public sealed class SysfsTree
     /// <summary>Unlinks a node and everything below it; open handles on them fail with ENODEV from then on.</summary>
     public void Remove(SysfsNode node)
     {
-        string changed;
         lock (_lock)
         {
             if (node.IsRemoved || node.Parent is null)
@@ -60,9 +56,7 @@ public sealed class SysfsTree
             }
             node.Parent.Children.Remove(node.Name);
             MarkRemoved(node);
-            changed = node.Parent.Path;
         }
-        DirectoryChanged?.Invoke(changed);
     }
 
     /// <summary>Finds a node without following a final symbolic link (<c>lstat</c>); links on the way are followed.</summary>
@@ -149,6 +143,7 @@ public sealed class SysfsTree
         return (!access.HasFlag(FileAccess.Read) || (mode & read) != 0) && (!access.HasFlag(FileAccess.Write) || (mode & write) != 0);
     }
 
+    // Looks up and creates in one critical section, so two callers racing for the same path get the same directory.
     private SysfsDirectory EnsureChildDirectory(SysfsDirectory parent, string name)
     {
         lock (_lock)
@@ -158,8 +153,8 @@ public sealed class SysfsTree
                 return existing as SysfsDirectory
                     ?? throw new InvalidOperationException($"'{existing.Path}' exists and is not a directory");
             }
+            return Add(parent, new SysfsDirectory(name, parent));
         }
-        return CreateDirectory(parent, name);
     }
 
     private T Add<T>(SysfsDirectory parent, T node) where T : SysfsNode
@@ -175,9 +170,8 @@ public sealed class SysfsTree
                 // The kernel warns "cannot create duplicate filename"; for the model it is a bug.
                 throw new InvalidOperationException($"duplicate sysfs entry '{node.Path}'");
             }
+            return node;
         }
-        DirectoryChanged?.Invoke(parent.Path);
-        return node;
     }
 
     private static void MarkRemoved(SysfsNode node)

@@ -1,0 +1,73 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Mdevkit.Fuse.Native;
+using Mdevkit.TestSupport;
+
+namespace Mdevkit.Fuse.Tests;
+
+/// <summary>
+/// The structs under <c>Native/</c> against the C headers they copy (glibc's <c>struct stat</c>, libfuse3's
+/// structs): a small C program compiled here prints each size and offset, and ours must be the same.
+/// </summary>
+public sealed class NativeLayoutTests : IDisposable
+{
+    // Fields that stand in for C bit-fields, which have no offset of their own.
+    private static readonly HashSet<string> s_bitFieldStandIns = ["fuse_file_info.bits", "fuse_file_info.padding2"];
+
+    // Structs whose whole size must match; fuse_config is declared only up to the fields mdevkit sets.
+    private static readonly Type[] s_whole = [typeof(fuse_args), typeof(fuse_context), typeof(fuse_file_info), typeof(timespec), typeof(stat), typeof(fuse_operations)];
+
+    private readonly TempRoot _root = new(nameof(NativeLayoutTests));
+
+    public void Dispose() => _root.Dispose();
+
+    [Fact]
+    public void OurStructs_HaveTheSizesAndOffsetsOfTheCHeaders()
+    {
+        var structs = s_whole.Append(typeof(fuse_config)).ToArray();
+        _root.File("layout.c", CProgram(structs));
+        var compile = CommandRunner.Run("gcc", ["-D_FILE_OFFSET_BITS=64", "-DFUSE_USE_VERSION=312", "-I/usr/include/fuse3", "-o", _root.Join("layout"), _root.Join("layout.c")]);
+        Assert.Equal(new CommandResult(0, "", ""), compile);
+
+        var headers = CommandRunner.Run(_root.Join("layout"), []);
+
+        Assert.Equal(new CommandResult(0, Ours(structs), ""), headers);
+    }
+
+    [Fact]
+    public void ThisArchitecture_IsOneWhoseLayoutsAreChecked()
+    {
+        // The layout test above runs on this architecture, so it is the one NativeLayout may let mount.
+        NativeLayout.RequireChecked();
+
+        Assert.Contains(RuntimeInformation.ProcessArchitecture, NativeLayout.Checked);
+    }
+
+    private static IEnumerable<FieldInfo> Fields(Type type) =>
+        type.GetFields(BindingFlags.Public | BindingFlags.Instance).Where(field => !s_bitFieldStandIns.Contains($"{type.Name}.{field.Name}"));
+
+    private static string CProgram(Type[] structs)
+    {
+        var lines = structs.SelectMany(type =>
+            (s_whole.Contains(type) ? [$"    printf(\"{type.Name} size %zu\\n\", sizeof(struct {type.Name}));"] : Array.Empty<string>())
+            .Concat(Fields(type).Select(field => $"    printf(\"{type.Name}.{field.Name} %zu\\n\", offsetof(struct {type.Name}, {field.Name}));")));
+        return $$"""
+            #include <stddef.h>
+            #include <stdio.h>
+            #include <sys/stat.h>
+            #include <time.h>
+            #include <fuse.h>
+
+            int main(void)
+            {
+            {{string.Join('\n', lines)}}
+                return 0;
+            }
+
+            """;
+    }
+
+    private static string Ours(Type[] structs) => string.Concat(structs.SelectMany(type =>
+        (s_whole.Contains(type) ? [$"{type.Name} size {Marshal.SizeOf(type)}\n"] : Array.Empty<string>())
+        .Concat(Fields(type).Select(field => $"{type.Name}.{field.Name} {Marshal.OffsetOf(type, field.Name)}\n"))));
+}
