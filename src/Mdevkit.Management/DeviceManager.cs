@@ -385,6 +385,12 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         {
             Sysfs.WriteDeviceAttribute(uuid, name, value);
         }
+        catch (SysfsException e) when (e.Errno == Errno.ELOOP)
+        {
+            // driver/, mdev_type/, iommu_group/ and subsystem/ lead to other devices' and types' files (remove, create).
+            throw new MdevctlException(
+                $"Invalid attribute '{name}': it is reached through a symbolic link, and an attribute is a file of the device's own directory");
+        }
         catch (SysfsException e)
         {
             throw MdevctlException.Wrap($"Failed to write {value} to attribute {name}", e);
