@@ -313,12 +313,50 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
     private string[] CalloutScripts() => _calloutScripts ??=
     [
         .. environment.CalloutDirectories.Where(Directory.Exists)
-            .SelectMany(directory => Directory.GetFiles(directory).Order(StringComparer.Ordinal)),
+            .SelectMany(directory => Directory.GetFiles(directory).Order(StringComparer.Ordinal)).Where(IsTrusted),
     ];
 
     // Notifiers run in directory order, as mdevctl runs them.
     private string[] NotifierScripts() => _notifierScripts ??=
-        [.. environment.NotifierDirectories.Where(Directory.Exists).SelectMany(Directory.EnumerateFiles)];
+        [.. environment.NotifierDirectories.Where(Directory.Exists).SelectMany(Directory.EnumerateFiles).Where(IsTrusted)];
+
+    // A script runs as root: only one that root alone could have put there, as sudo and systemd require of
+    // what they run. The script and its directory, and through symbolic links the file they finally lead to and
+    // that file's directory, must be root's and writable by no group or other user; anything else is skipped, named.
+    private bool IsTrusted(string path)
+    {
+        // stat follows links, so the first check is of the file a link finally leads to.
+        var reason = Distrust(path) ?? Distrust(Path.GetDirectoryName(path)!);
+        if (reason is null && File.ResolveLinkTarget(path, returnFinalTarget: true) is { } target)
+        {
+            reason = Distrust(Path.GetDirectoryName(target.FullName)!);
+        }
+        if (reason is not null)
+        {
+            warn($"Skipping callout script \"{path}\": {reason}");
+        }
+        return reason is null;
+    }
+
+    private static string? Distrust(string path)
+    {
+        FileStatus status;
+        try
+        {
+            status = FileStatus.Of(path);
+        }
+        catch (SysfsException e)
+        {
+            return $"\"{path}\" cannot be checked: {MdevctlException.OsError(e.Errno)}";
+        }
+        if (status.OwnerId != 0)
+        {
+            return $"\"{path}\" is owned by uid {status.OwnerId}, not root";
+        }
+        return (status.Permissions & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0
+            ? $"\"{path}\" is writable by {((status.Permissions & UnixFileMode.OtherWrite) != 0 ? "others" : "its group")} (mode {Convert.ToString((int)status.Permissions, 8).PadLeft(4, '0')})"
+            : null;
+    }
 
     private static MdevctlException Failure(string path, int? exitCode) =>
         new($"Script '\"{path}\"' failed with status '{exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}'");

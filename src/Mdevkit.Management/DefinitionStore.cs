@@ -15,22 +15,21 @@ public sealed record Definition(string Parent, Guid Uuid, DeviceConfig Config);
 /// </summary>
 public sealed class DefinitionStore(MdevctlEnvironment environment)
 {
-    /// <summary>Raised for a file that is not named by a UUID, with mdevctl's warning text.</summary>
+    /// <summary>Raised for a file that is not named by a UUID (mdevctl's warning text), or that is not a regular file.</summary>
     public event Action<string>? Warning;
 
-    /// <summary>Every definition, parents in byte order, devices by UUID text.</summary>
+    /// <summary>
+    /// Every definition, parents in byte order, devices by UUID text. A file or parent directory that vanishes while
+    /// it is listed is left out, as mdevctl (1.4) leaves out a vanishing device; one that is not a regular file
+    /// (a link, a FIFO…) is left out with a warning.
+    /// </summary>
     /// <param name="parent">Only this parent's, when given.</param>
     /// <param name="uuid">Only this UUID's, when given.</param>
     /// <exception cref="ConfigException">A definition file is not valid; nothing is returned then, as in mdevctl.</exception>
     public IReadOnlyList<Definition> Load(string? parent = null, Guid? uuid = null)
     {
-        var root = environment.ConfigDirectory;
-        if (!Directory.Exists(root))
-        {
-            return [];
-        }
         var files = new List<(string Parent, Guid Uuid, string Path)>();
-        foreach (var parentDirectory in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        foreach (var parentDirectory in EntriesUnlessVanished(Directory.GetDirectories, environment.ConfigDirectory).Order(StringComparer.Ordinal))
         {
             var parentName = Path.GetFileName(parentDirectory);
             if (parentName == MdevctlEnvironment.ScriptsDirectoryName || (parent is not null && parentName != parent))
@@ -53,7 +52,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 }
                 continue;
             }
-            foreach (var file in Directory.GetFiles(parentDirectory).Order(StringComparer.Ordinal))
+            foreach (var file in EntriesUnlessVanished(Directory.GetFiles, parentDirectory).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(file);
                 if (AtomicFile.IsTemporary(name))
@@ -70,9 +69,23 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 files.Add((parentName, fileUuid, file));
             }
         }
-        // The first bad file in order is the one reported, as when they are read one after the other.
-        var loaded = new Definition[files.Count];
-        AllCores.For(files.Count, i => loaded[i] = new Definition(files[i].Parent, files[i].Uuid, Read(files[i].Path)));
+        // The first bad file in order is the one reported, as when they are read one after the other; warnings
+        // come in that order too, after the parallel reads.
+        var configs = new DeviceConfig?[files.Count];
+        var notRegular = new bool[files.Count];
+        AllCores.For(files.Count, i => configs[i] = Read(files[i].Path, out notRegular[i]));
+        var loaded = new List<Definition>(files.Count);
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (notRegular[i])
+            {
+                WarnNotRegular(files[i].Path);
+            }
+            else if (configs[i] is { } config)
+            {
+                loaded.Add(new Definition(files[i].Parent, files[i].Uuid, config));
+            }
+        }
         return loaded;
     }
 
@@ -82,11 +95,16 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
     {
         definition = null!;
         var path = PathOf(parent, uuid);
-        if (!File.Exists(path))
+        var config = Read(path, out var notRegular);
+        if (notRegular)
+        {
+            WarnNotRegular(path);
+        }
+        if (config is null)
         {
             return false;
         }
-        definition = new Definition(parent, uuid, Read(path));
+        definition = new Definition(parent, uuid, config);
         return true;
     }
 
@@ -100,35 +118,82 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
 
     /// <summary>Writes a definition atomically under the root's lock, making the parent's directory if needed.</summary>
     /// <exception cref="ArgumentException">The parent name would leave the configuration directory.</exception>
+    /// <exception cref="MdevctlException">The parent's directory is a symbolic link.</exception>
     public void Save(Definition definition)
     {
-        var path = PathOf(definition.Parent, definition.Uuid);
         using var rootLock = RootLock.Acquire(environment);
-        AtomicFile.Write(path, definition.Config.ToPrettyJson());
+        AtomicFile.Write(WritablePathOf(definition.Parent, definition.Uuid), definition.Config.ToPrettyJson());
     }
 
     /// <summary>Deletes a definition under the root's lock. The parent's directory stays, as mdevctl leaves it (udev's autostart rule tests for it).</summary>
+    /// <exception cref="MdevctlException">The parent's directory is a symbolic link.</exception>
     public void Delete(string parent, Guid uuid)
     {
-        var path = PathOf(parent, uuid);
         using var rootLock = RootLock.Acquire(environment);
-        File.Delete(path);
+        File.Delete(WritablePathOf(parent, uuid));
     }
 
-    // A definition that cannot be read or parsed is reported with its file, so that it can be found and mended.
-    private static DeviceConfig Read(string path)
+    /// <summary>
+    /// The path of a definition to write or delete. Writes go only into directories of <c>etc/mdevctl.d</c> itself:
+    /// a parent's directory that is a symbolic link would carry them wherever it points, out of the root.
+    /// </summary>
+    /// <exception cref="MdevctlException">The parent's directory is a symbolic link.</exception>
+    internal string WritablePathOf(string parent, Guid uuid)
     {
+        var path = PathOf(parent, uuid);
+        var directory = Path.GetDirectoryName(path)!;
+        if (new DirectoryInfo(directory).LinkTarget is { } target)
+        {
+            throw new MdevctlException(
+                $"Refusing to write through '{directory}': it is a symbolic link (to '{target}'), and definitions are written only to directories inside '{environment.ConfigDirectory}'");
+        }
+        return path;
+    }
+
+    // null when the file vanished since it was listed, or (notRegularFile) when it is not a regular file. A
+    // definition that cannot be read or parsed is reported with its file, so that it can be found and mended.
+    private static DeviceConfig? Read(string path, out bool notRegularFile)
+    {
+        notRegularFile = false;
+        string text;
         try
         {
-            return DeviceConfig.Parse(SysfsRoot.ReadFile(path));
+            if (!SysfsRoot.TryReadRegularFile(path, out text))
+            {
+                notRegularFile = true;
+                return null;
+            }
+        }
+        catch (SysfsException e) when (e.Errno == Errno.ENOENT)
+        {
+            return null;
         }
         catch (SysfsException e)
         {
             throw new ConfigException(MdevctlException.OsError(e.Errno)) { Path = path };
         }
+        try
+        {
+            return DeviceConfig.Parse(text);
+        }
         catch (ConfigException e)
         {
             throw new ConfigException(e.Message) { Path = path };
+        }
+    }
+
+    private void WarnNotRegular(string path) => Warning?.Invoke($"Skipping '{path}': not a regular file, so not a definition");
+
+    // A directory's entries; none when it vanished (or never was), which a listing takes as it takes an empty one.
+    private static string[] EntriesUnlessVanished(Func<string, string[]> list, string directory)
+    {
+        try
+        {
+            return list(directory);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
         }
     }
 

@@ -48,14 +48,34 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
         return Sorted(listed);
     }
 
-    /// <summary>Each parent's types, parents in byte order, types by id.</summary>
+    /// <summary>Each parent's types, parents in byte order, types by id; a parent unplugged while it is read is left out.</summary>
     /// <exception cref="SysfsException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
     public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null)
     {
         var names = environment.Sysfs.GetParentNames().Where(name => parent is null || name == parent).ToArray();
-        var types = new IReadOnlyList<MdevTypeInfo>[names.Length];
-        AllCores.For(names.Length, i => types[i] = environment.Sysfs.GetTypes(names[i]));
-        return [.. names.Select((name, i) => (name, types[i]))];
+        var types = new IReadOnlyList<MdevTypeInfo>?[names.Length];
+        AllCores.For(names.Length, i => types[i] = TypesUnlessUnplugged(names[i]));
+        return [.. names.Zip(types).Where(pair => pair.Second is not null).Select(pair => (pair.First, pair.Second!))];
+    }
+
+    // A parent that fails to read and is gone was unplugged meanwhile, as a vanishing device is. One that is
+    // there again may have been unplugged and re-plugged in between: it is read once more, and then fails for real.
+    private IReadOnlyList<MdevTypeInfo>? TypesUnlessUnplugged(string parent)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return environment.Sysfs.GetTypes(parent);
+            }
+            catch (SysfsException) when (!environment.Sysfs.ParentExists(parent))
+            {
+                return null;
+            }
+            catch (SysfsException) when (attempt == 1)
+            {
+            }
+        }
     }
 
     // Whether the running device is defined on its parent, and its start mode from there; an unreadable

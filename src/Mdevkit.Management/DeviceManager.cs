@@ -156,7 +156,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             catch (ConfigException e) when (force && e.Path is not null)
             {
                 warn?.Invoke($"Removing unreadable definition {e.Describe()}; callout scripts not run");
-                File.Delete(e.Path);
+                definitions.Delete(Path.GetFileName(Path.GetDirectoryName(e.Path)!), uuid);
                 removedUnreadable = true;
             }
             catch (ConfigException e)
@@ -391,6 +391,12 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         try
         {
             Sysfs.WriteDeviceAttribute(uuid, name, value);
+        }
+        catch (SysfsException e) when (e.Errno == Errno.ELOOP)
+        {
+            // driver/, mdev_type/, iommu_group/ and subsystem/ lead to other devices' and types' files (remove, create).
+            throw new MdevctlException(
+                $"Invalid attribute '{name}': it is reached through a symbolic link, and an attribute is a file of the device's own directory");
         }
         catch (SysfsException e)
         {

@@ -217,15 +217,116 @@ public sealed class SysfsRoot
     /// <param name="uuid">The device's UUID.</param>
     /// <param name="attribute">The attribute's path below the device directory; it may not leave it.</param>
     /// <param name="value">The text to write, as is.</param>
-    /// <exception cref="SysfsException">The attribute does not exist (ENOENT), the name leaves the device directory (EINVAL), or the driver refused.</exception>
-    public void WriteDeviceAttribute(Guid uuid, string attribute, string value)
+    /// <exception cref="SysfsException">
+    /// The attribute does not exist (ENOENT), the name leaves the device directory (EINVAL), a component of it is a
+    /// symbolic link (ELOOP: <c>driver</c>, <c>mdev_type</c>… lead to other devices' files), or the driver refused.
+    /// </exception>
+    public unsafe void WriteDeviceAttribute(Guid uuid, string attribute, string value)
     {
-        var components = attribute.Split('/');
-        if (components.Any(component => !IsPathComponent(component)))
+        if (attribute.Split('/').Any(component => !IsPathComponent(component)))
         {
             throw new SysfsException(Errno.EINVAL, attribute);
         }
-        WriteFile(System.IO.Path.Join(DevicePath(uuid), attribute), value);
+        var devicePath = DevicePath(uuid);
+        var path = System.IO.Path.Join(devicePath, attribute);
+        // The bus entry is the one link followed: it is how the kernel names the device directory.
+        var deviceFd = Open(Native.Libc.AT_FDCWD, devicePath, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
+        int fd;
+        try
+        {
+            fd = OpenBeneath(deviceFd, attribute, Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC, path);
+        }
+        finally
+        {
+            _ = Native.Libc.close(deviceFd);
+        }
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(value);
+            nint written;
+            fixed (byte* start = bytes)
+            {
+                while ((written = Native.Libc.write(fd, start, bytes.Length)) < 0 && Marshal.GetLastPInvokeError() == Native.Libc.EINTR)
+                {
+                }
+            }
+            if (written < 0)
+            {
+                throw new SysfsException((Errno)Marshal.GetLastPInvokeError(), path);
+            }
+        }
+        finally
+        {
+            // A store's result is what write(2) returned; sysfs reports nothing more at close.
+            _ = Native.Libc.close(fd);
+        }
+    }
+
+    // Opens a path below a directory without following any symbolic link on the way and without leaving
+    // the directory: openat2's RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or the same by hand before Linux 5.6.
+    private static unsafe int OpenBeneath(int directoryFd, string relative, int flags, string pathForErrors)
+    {
+        var how = new Native.Libc.open_how
+        {
+            flags = (ulong)flags,
+            resolve = Native.Libc.RESOLVE_BENEATH | Native.Libc.RESOLVE_NO_SYMLINKS,
+        };
+        while (true)
+        {
+            var fd = Native.Libc.syscall(Native.Libc.SYS_openat2, directoryFd, relative, &how, (nuint)sizeof(Native.Libc.open_how));
+            if (fd >= 0)
+            {
+                return (int)fd;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Native.Libc.ENOSYS)
+            {
+                return OpenBeneathByComponents(directoryFd, relative, flags, pathForErrors);
+            }
+            if (errno != Native.Libc.EINTR)
+            {
+                throw new SysfsException((Errno)errno, pathForErrors);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="OpenBeneath"/> for kernels without openat2: one component at a time, none followed if it is a
+    /// link (ELOOP, as openat2 says). The components are already known to be plain names (no <c>..</c>).
+    /// </summary>
+    internal static int OpenBeneathByComponents(int directoryFd, string relative, int flags, string pathForErrors)
+    {
+        var components = relative.Split('/');
+        var current = directoryFd;
+        try
+        {
+            foreach (var component in components[..^1])
+            {
+                var next = TryOpen(current, component, Native.Libc.O_PATH | Native.Libc.O_NOFOLLOW | Native.Libc.O_CLOEXEC, out var errno);
+                if (next < 0)
+                {
+                    throw new SysfsException(errno, pathForErrors);
+                }
+                if (current != directoryFd)
+                {
+                    _ = Native.Libc.close(current);
+                }
+                current = next;
+                if (FileStatus.Of(current, "", Native.Libc.AT_EMPTY_PATH, pathForErrors).Kind == FileKind.SymbolicLink)
+                {
+                    throw new SysfsException(Errno.ELOOP, pathForErrors);
+                }
+            }
+            var fd = TryOpen(current, components[^1], flags | Native.Libc.O_NOFOLLOW, out var lastErrno);
+            return fd >= 0 ? fd : throw new SysfsException(lastErrno, pathForErrors);
+        }
+        finally
+        {
+            if (current != directoryFd)
+            {
+                _ = Native.Libc.close(current);
+            }
+        }
     }
 
     /// <summary>
@@ -243,10 +344,54 @@ public sealed class SysfsRoot
     /// </summary>
     public const int MaxFileLength = 64 << 20;
 
-    // Reads a file named relative to an open directory (or AT_FDCWD); directory names it in errors.
-    private static unsafe string ReadFile(int directoryFd, string path, string? directory)
+    /// <summary>
+    /// Reads a whole file as <see cref="ReadFile(string)"/> does, if it is a regular file. Anything else (a symbolic
+    /// link, dangling or not, a FIFO, a socket, a device node, a directory) is never opened in a way that could
+    /// block or act on a device: it is looked at without following links, and opened without following or blocking.
+    /// </summary>
+    /// <param name="path">An absolute path.</param>
+    /// <param name="text">The whole text, when it is a regular file.</param>
+    /// <returns>Whether the path names a regular file.</returns>
+    /// <exception cref="SysfsException">With the errno of the failure; ENOENT when there is nothing at the path.</exception>
+    public static bool TryReadRegularFile(string path, out string text)
     {
-        var fd = Open(directoryFd, path, directory, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
+        text = "";
+        if (FileStatus.Of(Native.Libc.AT_FDCWD, path, Native.Libc.AT_SYMLINK_NOFOLLOW, path).Kind != FileKind.RegularFile)
+        {
+            return false;
+        }
+        // The file may have been replaced since it was looked at: what is opened is checked again.
+        var fd = TryOpen(Native.Libc.AT_FDCWD, path, Native.Libc.O_RDONLY | Native.Libc.O_NOFOLLOW | Native.Libc.O_NONBLOCK | Native.Libc.O_CLOEXEC, out var errno);
+        if (fd < 0)
+        {
+            return errno == Errno.ELOOP ? false : throw new SysfsException(errno, path);
+        }
+        var isRegular = false;
+        try
+        {
+            isRegular = FileStatus.Of(fd, "", Native.Libc.AT_EMPTY_PATH, path).Kind == FileKind.RegularFile;
+        }
+        finally
+        {
+            if (!isRegular)
+            {
+                _ = Native.Libc.close(fd);
+            }
+        }
+        if (!isRegular)
+        {
+            return false;
+        }
+        text = ReadAndClose(fd, path, null);
+        return true;
+    }
+
+    // Reads a file named relative to an open directory (or AT_FDCWD); directory names it in errors.
+    private static string ReadFile(int directoryFd, string path, string? directory) =>
+        ReadAndClose(Open(directoryFd, path, directory, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC), path, directory);
+
+    private static unsafe string ReadAndClose(int fd, string path, string? directory)
+    {
         // A pooled buffer: a listing reads thousands of files, and fresh pages for each cost more than the reads.
         var buffer = ArrayPool<byte>.Shared.Rent((int)PageSize);
         try
@@ -291,16 +436,20 @@ public sealed class SysfsRoot
         }
     }
 
-    // openat(2), retried when a signal interrupts it.
-    private static int Open(int directoryFd, string path, string? directory, int flags)
+    private static int Open(int directoryFd, string path, string? directory, int flags) =>
+        TryOpen(directoryFd, path, flags, out var errno) is var fd and >= 0 ? fd : throw new SysfsException(errno, FullPath(directory, path));
+
+    // openat(2), retried when a signal interrupts it; -1 and the errno on failure.
+    private static int TryOpen(int directoryFd, string path, int flags, out Errno errno)
     {
         int fd;
+        errno = Errno.None;
         while ((fd = Native.Libc.openat(directoryFd, path, flags)) < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != Native.Libc.EINTR)
+            errno = (Errno)Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
             {
-                throw new SysfsException((Errno)errno, FullPath(directory, path));
+                break;
             }
         }
         return fd;

@@ -84,6 +84,48 @@ public sealed class CalloutTests : IDisposable
         Assert.DoesNotContain("d-never.sh -t vfio_ap-passthrough -e post", Log, StringComparison.Ordinal);
     }
 
+    // A script that would refuse the define, made untrusted in one way; it must be skipped, named, and the define go on.
+    [Theory]
+    [InlineData("owner")]
+    [InlineData("script mode")]
+    [InlineData("directory mode")]
+    [InlineData("link target's directory")]
+    public void UntrustedScript_IsSkippedWithWarning(string untrusted)
+    {
+        var script = _root.Join($"{Callouts}/refuse.sh");
+        Script(Callouts, "refuse.sh", "exit 1");
+        var expected = untrusted switch
+        {
+            "owner" => Changed(["chown", "65534", script], $"\"{script}\" is owned by uid 65534, not root"),
+            "script mode" => Changed(["chmod", "0777", script], $"\"{script}\" is writable by others (mode 0777)"),
+            "directory mode" => Changed(["chmod", "0775", _root.Join(Callouts)], $"\"{_root.Join(Callouts)}\" is writable by its group (mode 0775)"),
+            _ => LinkedFromWritableDirectory(script),
+        };
+
+        _manager.Define(new DefineRequest(s_uuid, Parent, "vfio_ap-passthrough", false));
+
+        Assert.Equal([$"Skipping callout script \"{script}\": {expected}"], _warnings);
+        Assert.Equal("", Log);
+        Assert.True(File.Exists(_root.Join($"etc/mdevctl.d/{Parent}/{s_uuid}")));
+    }
+
+    private static string Changed(string[] command, string reason)
+    {
+        Assert.Equal(0, CommandRunner.Run(command[0], command[1..]).ExitCode);
+        return reason;
+    }
+
+    // The script moves to a world-writable directory (as /tmp is) and a link to it takes its place.
+    private string LinkedFromWritableDirectory(string script)
+    {
+        var writable = _root.Join("writable");
+        Directory.CreateDirectory(writable);
+        File.SetUnixFileMode(writable, (UnixFileMode)0x1FF);
+        File.Move(script, Path.Join(writable, "refuse.sh"));
+        File.CreateSymbolicLink(script, Path.Join(writable, "refuse.sh"));
+        return $"\"{writable}\" is writable by others (mode 0777)";
+    }
+
     [Fact]
     public void ListActive_ShowsAttributesFromScript_AndIgnoresBadOutput()
     {

@@ -121,5 +121,85 @@ public sealed class DefinitionStoreTests : IDisposable
         Assert.Equal($"{path}: File too large (os error 27)", e.Describe());
     }
 
+    [Fact]
+    public void Load_DanglingLinkNamedLikeUuid_IsSkippedWithWarning()
+    {
+        var warnings = new List<string>();
+        _store.Warning += warnings.Add;
+        _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"mtty-2","start":"manual"}""");
+        // A link whose target is gone reads as a definition deleted between listing and reading.
+        _root.Link("etc/mdevctl.d/mtty/4444aaaa-3333-3333-3333-333333333333", "deleted");
+
+        var loaded = _store.Load();
+        var found = _store.TryLoad("mtty", Guid.Parse("4444aaaa-3333-3333-3333-333333333333"), out _);
+
+        Assert.Equal(["mtty-2"], loaded.Select(definition => definition.Config.MdevType));
+        Assert.False(found);
+        var link = _root.Join("etc/mdevctl.d/mtty/4444aaaa-3333-3333-3333-333333333333");
+        Assert.Equal([$"Skipping '{link}': not a regular file, so not a definition", $"Skipping '{link}': not a regular file, so not a definition"], warnings);
+    }
+
+    [Fact]
+    public async Task Load_WhileDefinitionsAndParentsAreDeleted_NeverFails()
+    {
+        var config = new DeviceConfig("mtty-1", false, []);
+        void Populate()
+        {
+            for (var parent = 0; parent < 4; parent++)
+            {
+                for (var device = 0; device < 25; device++)
+                {
+                    _store.Save(new Definition($"parent{parent}", Guid.NewGuid(), config));
+                }
+            }
+        }
+        Populate();
+        using var stop = new CancellationTokenSource();
+        var deleter = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var directory in Directory.GetDirectories(_root.Join("etc/mdevctl.d")))
+                {
+                    foreach (var file in Directory.GetFiles(directory))
+                    {
+                        File.Delete(file);
+                    }
+                    Directory.Delete(directory);
+                }
+                Populate();
+            }
+        }, TestContext.Current.CancellationToken);
+
+        try
+        {
+            for (var listing = 0; listing < 300; listing++)
+            {
+                Assert.All(_store.Load(), definition => Assert.Equal("mtty-1", definition.Config.MdevType));
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await deleter;
+        }
+    }
+
+    [Fact]
+    public void SaveAndDelete_ParentDirectoryIsSymbolicLink_AreRefused()
+    {
+        Directory.CreateDirectory(_root.Join("outside"));
+        _root.Link("etc/mdevctl.d/mtty", "../../outside");
+        _root.File("outside/3333aaaa-3333-3333-3333-333333333333", "{}");
+        var uuid = Guid.NewGuid();
+
+        var save = Assert.Throws<MdevctlException>(() => _store.Save(new Definition("mtty", uuid, new DeviceConfig("mtty-1", false, []))));
+        var delete = Assert.Throws<MdevctlException>(() => _store.Delete("mtty", Guid.Parse("3333aaaa-3333-3333-3333-333333333333")));
+
+        var expected = $"Refusing to write through '{_root.Join("etc/mdevctl.d/mtty")}': it is a symbolic link (to '../../outside'), and definitions are written only to directories inside '{_root.Join("etc/mdevctl.d")}'";
+        Assert.Equal((expected, expected), (save.Message, delete.Message));
+        Assert.Equal([_root.Join("outside/3333aaaa-3333-3333-3333-333333333333")], Directory.GetFiles(_root.Join("outside")));
+    }
+
     public void Dispose() => _root.Dispose();
 }

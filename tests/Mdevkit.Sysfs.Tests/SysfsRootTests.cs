@@ -120,6 +120,77 @@ public sealed class SysfsRootTests : IDisposable
         Assert.Equal(Errno.EINVAL, Assert.Throws<SysfsException>(() => _sysfs.WriteDeviceAttribute(Guid.Parse(Uuid), attribute, "1")).Errno);
     }
 
+    [Theory]
+    [InlineData("mdev_type/create")]
+    [InlineData("mdev_type/devices/x")]
+    public void WriteDeviceAttribute_ThroughSymbolicLink_ThrowsEloopAndWritesNothing(string attribute)
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_8");
+        _root.File($"{Gpu}/mdev_supported_types/i915-GVTg_V5_8/devices/x", "");
+
+        var error = Assert.Throws<SysfsException>(() => _sysfs.WriteDeviceAttribute(Guid.Parse(Uuid), attribute, "1"));
+
+        Assert.Equal(Errno.ELOOP, error.Errno);
+        Assert.Equal("", File.ReadAllText(_root.Join($"{Gpu}/mdev_supported_types/i915-GVTg_V5_8/{attribute["mdev_type/".Length..]}")));
+    }
+
+    [Fact]
+    public void WriteDeviceAttribute_FileOfPlainSubdirectory_IsWritten()
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_8");
+        _root.File($"{Gpu}/{Uuid}/nvidia/vgpu_params", "");
+
+        _sysfs.WriteDeviceAttribute(Guid.Parse(Uuid), "nvidia/vgpu_params", "frame_rate_limiter=0");
+
+        Assert.Equal("frame_rate_limiter=0", File.ReadAllText(_root.Join($"{Gpu}/{Uuid}/nvidia/vgpu_params")));
+    }
+
+    // The walk that stands in for openat2 on kernels before 5.6 refuses the same links.
+    [Theory]
+    [InlineData("mdev_type/create", Errno.ELOOP)]
+    [InlineData("mdev_type", Errno.ELOOP)]
+    [InlineData("nvidia/vgpu_params", Errno.None)]
+    [InlineData("nvidia/missing", Errno.ENOENT)]
+    public void OpenBeneathByComponents_FollowsNoLink(string attribute, Errno expected)
+    {
+        _root.Device(Gpu, Uuid, "i915-GVTg_V5_8");
+        _root.File($"{Gpu}/{Uuid}/nvidia/vgpu_params", "");
+        var directoryFd = Native.Libc.openat(Native.Libc.AT_FDCWD, _root.Join($"{Gpu}/{Uuid}"), Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
+
+        try
+        {
+            var errno = Errno.None;
+            try
+            {
+                _ = Native.Libc.close(SysfsRoot.OpenBeneathByComponents(directoryFd, attribute, Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC, attribute));
+            }
+            catch (SysfsException e)
+            {
+                errno = e.Errno;
+            }
+            Assert.Equal(expected, errno);
+        }
+        finally
+        {
+            _ = Native.Libc.close(directoryFd);
+        }
+    }
+
+    [Fact]
+    public void TryReadRegularFile_ReadsOnlyRegularFiles()
+    {
+        _root.File("etc/regular", "text");
+        _root.Link("etc/link", "regular");
+        _root.Link("etc/dangling", "nothing");
+        Assert.Equal(0, CommandRunner.Run("mkfifo", [_root.Join("etc/fifo")]).ExitCode);
+
+        var read = new[] { "regular", "link", "dangling", "fifo", "" }
+            .Select(name => SysfsRoot.TryReadRegularFile(_root.Join($"etc/{name}"), out var text) ? text : null);
+
+        Assert.Equal(["text", null, null, null, null], read);
+        Assert.Equal(Errno.ENOENT, Assert.Throws<SysfsException>(() => SysfsRoot.TryReadRegularFile(_root.Join("etc/missing"), out _)).Errno);
+    }
+
     [Fact]
     public void WriteFile_KernelRefusal_CarriesErrno()
     {
