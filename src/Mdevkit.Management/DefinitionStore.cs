@@ -178,7 +178,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         }
         catch (ConfigException e)
         {
-            throw new ConfigException(e.Message) { Path = path };
+            throw new ConfigException(e.Problem) { Path = path };
         }
     }
 

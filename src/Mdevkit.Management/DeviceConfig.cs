@@ -132,12 +132,15 @@ public sealed record DeviceConfig(string MdevType, bool AutoStart, IReadOnlyList
     }
 }
 
-/// <summary>A device configuration that cannot be read; the message is mdevctl's.</summary>
-public sealed class ConfigException(string message) : Exception(message)
+/// <summary>A device configuration that cannot be read; the message is mdevctl's, after the file's path when it came from one.</summary>
+public sealed class ConfigException(string message) : MdevctlException(message)
 {
     /// <summary>The definition file it was read from, when it was one.</summary>
     public string? Path { get; init; }
 
-    /// <summary>The message, after the file's path when there is one.</summary>
-    public string Describe() => Path is null ? Message : $"{Path}: {Message}";
+    /// <summary>What is wrong, without the path.</summary>
+    public string Problem => base.Message;
+
+    /// <inheritdoc/>
+    public override string Message => Path is null ? Problem : $"{Path}: {Problem}";
 }

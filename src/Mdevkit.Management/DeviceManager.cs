@@ -79,7 +79,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             {
                 throw new MdevctlException($"Cowardly refusing to overwrite existing config for {parent}/{MdevUuid.Format(uuid)}");
             }
-            definition = new Definition(parent, uuid, RequireTypeName(ParseJson(json.Text)));
+            definition = new Definition(parent, uuid, RequireTypeName(DeviceConfig.Parse(json.Text)));
         }
         else
         {
@@ -155,13 +155,13 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             catch (ConfigException e) when (force && e.Path is not null)
             {
-                warn?.Invoke($"Removing unreadable definition {e.Describe()}; callout scripts not run");
+                warn?.Invoke($"Removing unreadable definition {e.Message}; callout scripts not run");
                 definitions.Delete(Path.GetFileName(Path.GetDirectoryName(e.Path)!), uuid);
                 removedUnreadable = true;
             }
             catch (ConfigException e)
             {
-                throw new MdevctlException($"{e.Describe()} (undefine --force removes it without callout scripts)");
+                throw new MdevctlException($"{e.Message} (undefine --force removes it without callout scripts)");
             }
         }
     }
@@ -182,7 +182,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         {
             var parent = request.Parent ?? throw new MdevctlException("Parent device required to modify device via json file");
             RequireParentName(parent);
-            definition = new Definition(parent, request.Uuid, RequireTypeName(ParseJson(json.Text)));
+            definition = new Definition(parent, request.Uuid, RequireTypeName(DeviceConfig.Parse(json.Text)));
         }
         else
         {
@@ -219,7 +219,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 : $"Mediated device {request.Parent}/{MdevUuid.Format(request.Uuid)} is not active");
         }
         var json = request.Json ?? throw new MdevctlException("'live' option must be used with 'jsonfile' option");
-        var device = new Definition(running.Parent, request.Uuid, ParseJson(json.Text));
+        var device = new Definition(running.Parent, request.Uuid, DeviceConfig.Parse(json.Text));
         if (device.Config.MdevType != running.Type)
         {
             throw new MdevctlException("'type' cannot be changed on active mdev");
@@ -249,7 +249,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         Definition device;
         if (request.Json is { } json)
         {
-            var config = RequireTypeName(ParseJson(json.Text));
+            var config = RequireTypeName(DeviceConfig.Parse(json.Text));
             if (request.Type is not null)
             {
                 throw new MdevctlException("Device type cannot be specified separately from json file");
@@ -259,7 +259,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         }
         else
         {
-            var defined = request.Uuid is null ? [] : LoadDefinitions(request.Parent, uuid);
+            var defined = request.Uuid is null ? [] : definitions.Load(request.Parent, uuid);
             if (defined.Count > 1)
             {
                 throw new MdevctlException($"Multiple definitions found for device {MdevUuid.Format(uuid)}. Please specify a parent.");
@@ -309,7 +309,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     public void StartParentDevices(string parent, Action<string> warn)
     {
         RequireParentName(parent);
-        foreach (var definition in LoadDefinitions(parent, null).Where(definition => definition.Config.AutoStart))
+        foreach (var definition in definitions.Load(parent, null).Where(definition => definition.Config.AutoStart))
         {
             if (Sysfs.TryGetActiveDevice(definition.Uuid, out var running)
                 && running.Parent == definition.Parent && running.Type == definition.Config.MdevType)
@@ -455,7 +455,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     private Definition SingleDefinition(Guid uuid, string? parent)
     {
-        var matches = LoadDefinitions(parent, uuid);
+        var matches = definitions.Load(parent, uuid);
         return matches.Count switch
         {
             0 => throw new MdevctlException(parent is null
@@ -464,18 +464,6 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             1 => matches[0],
             _ => throw new MdevctlException($"Multiple definitions found for {MdevUuid.Format(uuid)}, specify a parent"),
         };
-    }
-
-    private IReadOnlyList<Definition> LoadDefinitions(string? parent, Guid? uuid)
-    {
-        try
-        {
-            return definitions.Load(parent, uuid);
-        }
-        catch (ConfigException e)
-        {
-            throw new MdevctlException(e.Describe());
-        }
     }
 
     private void Save(Definition definition)
@@ -490,17 +478,6 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         }
     }
 
-    private static DeviceConfig ParseJson(string text)
-    {
-        try
-        {
-            return DeviceConfig.Parse(text);
-        }
-        catch (ConfigException e)
-        {
-            throw new MdevctlException(e.Message);
-        }
-    }
 
     // Parent names become directory names under etc/mdevctl.d; one that could leave it is refused before anything is written.
     private static void RequireParentName(string parent)

@@ -4,9 +4,11 @@ namespace Mdevkit.Management;
 
 /// <summary>
 /// A failed mdevctl operation. The message is mdevctl's, word for word; causes (the errors underneath,
-/// outermost first) are shown after it the way mdevctl shows them.
+/// outermost first) are shown after it the way mdevctl shows them. The one exception type Management
+/// raises: the more specific ones (<see cref="ConfigException"/>, <see cref="Libvirt.NodeDeviceException"/>)
+/// derive from it, so a caller renders every failure in one place.
 /// </summary>
-public sealed class MdevctlException : Exception
+public class MdevctlException : Exception
 {
     /// <summary>An error with mdevctl's message and the causes beneath it.</summary>
     public MdevctlException(string message, params string[] causes) : base(message)

@@ -44,6 +44,18 @@ public sealed class LayeringTests
         Assert.Equal(projects.Order(StringComparer.Ordinal), checkedNames.Order(StringComparer.Ordinal));
     }
 
+    // One exception type leaves Management, for the command line (and any other host) to render in one place.
+    [Fact]
+    public void ManagementsExceptions_AreAllMdevctlExceptions()
+    {
+        var management = typeof(Mdevkit.Management.MdevctlException).Assembly;
+
+        var others = management.GetExportedTypes()
+            .Where(type => typeof(Exception).IsAssignableFrom(type) && !typeof(Mdevkit.Management.MdevctlException).IsAssignableFrom(type));
+
+        Assert.Empty(others);
+    }
+
     private static bool IsOurs(string name) => name == "mdevkit" || name.StartsWith("Mdevkit.", StringComparison.Ordinal);
 
     private static IEnumerable<Assembly> OurAssemblies() =>

@@ -102,7 +102,7 @@ public sealed class DefinitionStoreTests : IDisposable
 
         var e = Assert.Throws<ConfigException>(() => _store.Load());
 
-        Assert.Equal($"{path}: unexpected end of hex escape at line 1 column 21", e.Describe());
+        Assert.Equal($"{path}: unexpected end of hex escape at line 1 column 21", e.Message);
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class DefinitionStoreTests : IDisposable
 
         var e = Assert.Throws<ConfigException>(() => _store.Load());
 
-        Assert.Equal($"{path}: File too large (os error 27)", e.Describe());
+        Assert.Equal($"{path}: File too large (os error 27)", e.Message);
     }
 
     [Fact]

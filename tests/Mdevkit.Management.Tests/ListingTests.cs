@@ -159,7 +159,7 @@ public sealed class ListingTests : IDisposable
     {
         _root.File($"etc/mdevctl.d/{P0}/{U0}", "{\"mdev_type\":\"x\"}");
 
-        Assert.Equal("invalid json", Assert.Throws<ConfigException>(() => _inventory.Defined()).Message);
+        Assert.Equal("invalid json", Assert.Throws<ConfigException>(() => _inventory.Defined()).Problem);
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class ListingTests : IDisposable
         var error = Assert.Throws<ConfigException>(() => inventory.Defined());
 
         Assert.Equal(uuids, listed.Select(device => device.Uuid.ToString()));
-        Assert.Equal("attributes field is not an array", error.Message);
+        Assert.Equal(("attributes field is not an array", root.Join($"etc/mdevctl.d/{P0}/{uuids[5]}")), (error.Problem, error.Path));
     }
 
     [Fact]

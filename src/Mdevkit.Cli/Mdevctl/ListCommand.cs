@@ -24,7 +24,7 @@ internal static class ListCommand
         {
             var uuidValue = parse.GetValue(uuid);
             var devices = parse.GetValue(defined)
-                ? Load(() => context.Inventory.Defined(uuidValue, parse.GetValue(parent)))
+                ? context.Inventory.Defined(uuidValue, parse.GetValue(parent))
                 : context.Inventory.Active(uuidValue, parse.GetValue(parent));
             context.Output.Write(parse.GetValue(dumpJson)
                 ? MdevctlFormat.ListJson(devices, uuidRequested: uuidValue is not null)
@@ -32,17 +32,5 @@ internal static class ListCommand
             return 0;
         }));
         return command;
-    }
-
-    private static IReadOnlyList<ListedDevice> Load(Func<IReadOnlyList<ListedDevice>> load)
-    {
-        try
-        {
-            return load();
-        }
-        catch (ConfigException e)
-        {
-            throw new MdevctlException(e.Describe());
-        }
     }
 }

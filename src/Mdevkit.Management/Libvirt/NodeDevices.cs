@@ -12,7 +12,7 @@ namespace Mdevkit.Management.Libvirt;
 public sealed record NodeDevice(string Name, IReadOnlyList<string> Capabilities, bool IsActive, XElement Xml);
 
 /// <summary>A node-device request that cannot be carried out; the message says why.</summary>
-public sealed class NodeDeviceException(string message) : Exception(message);
+public sealed class NodeDeviceException(string message) : MdevctlException(message);
 
 /// <summary>
 /// The host's mediated devices as libvirt's node-device driver (9.x, Debian 12) shows them: the parents it
@@ -80,7 +80,7 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         }
         catch (ConfigException e)
         {
-            throw new NodeDeviceException($"invalid mdevctl definition: {e.Describe()}");
+            throw new NodeDeviceException($"invalid mdevctl definition: {e.Message}");
         }
     }
 

@@ -19,9 +19,9 @@ internal static class LibvirtCommands
             {
                 return body(context, new NodeDevices(context.Environment, context.Inventory));
             }
-            catch (Exception e) when (e is NodeDeviceException or MdevctlException)
+            catch (MdevctlException e)
             {
-                var reason = e is MdevctlException mdevctl ? string.Join(": ", [mdevctl.Message, .. mdevctl.Causes]) : e.Message;
+                var reason = string.Join(": ", [e.Message, .. e.Causes]);
                 context.Error.Write(failure is null ? $"error: {reason}\n" : $"error: {failure}\nerror: {reason}\n");
                 return 1;
             }

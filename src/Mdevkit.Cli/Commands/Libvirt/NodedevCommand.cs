@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mdevkit.Cli.Mdevctl;
 using Mdevkit.Management.Libvirt;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Cli.Commands.Libvirt;
 
@@ -93,7 +94,7 @@ internal static class NodedevCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new NodeDeviceException($"cannot read '{path}': {e.Message}");
+            throw new NodeDeviceException($"cannot read '{path}': {SysfsException.Describe(SysfsException.ToErrno(e))}");
         }
     }
 }
