@@ -45,7 +45,7 @@ public enum CalloutAction
 /// the rest of the command. A script that reports its capabilities (version 2) is remembered per parent
 /// and type. Notifier scripts are all told about every operation. Nothing runs when no script is installed.
 /// </summary>
-public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn, TextWriter scriptErrors)
+public sealed class Callouts(MdevctlEnvironment environment, TextWriter scriptErrors)
 {
     private const int NotMyType = 2;
     private static readonly string[] s_allActions = ["start", "stop", "define", "undefine", "modify", "attributes", "capabilities"];
@@ -81,7 +81,7 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
             }
             catch (MdevctlException e) when (force)
             {
-                warn($"Forcing operation '{Name(action)}' despite callout failure. Error was: {e.Message}");
+                environment.Warn($"Forcing operation '{Name(action)}' despite callout failure. Error was: {e.Message}");
             }
             try
             {
@@ -177,7 +177,7 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
             var result = Execute(path, callEvent, action, device, state, stdin);
             if (result.ExitCode is null)
             {
-                warn($"callout script \"{path}\" was terminated by a signal");
+                environment.Warn($"callout script \"{path}\" was terminated by a signal");
                 continue;
             }
             if (result.ExitCode == NotMyType)
@@ -231,7 +231,7 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
             var events = Names(supports, "events");
             if (actions.Except(s_allActions).Any() || events.Except(s_allEvents).Any())
             {
-                warn($"Callout script \"{path}\" provides unknown Action or Event type");
+                environment.Warn($"Callout script \"{path}\" provides unknown Action or Event type");
             }
             return new Script(path, actions, events);
         }
@@ -279,7 +279,7 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            warn($"cannot run callout script \"{path}\": {e.Message}");
+            environment.Warn($"cannot run callout script \"{path}\": {e.Message}");
             return (NotMyType, "");
         }
         var output = process.StandardOutput.ReadToEndAsync();
@@ -333,7 +333,7 @@ public sealed class Callouts(MdevctlEnvironment environment, Action<string> warn
         }
         if (reason is not null)
         {
-            warn($"Skipping callout script \"{path}\": {reason}");
+            environment.Warn($"Skipping callout script \"{path}\": {reason}");
         }
         return reason is null;
     }

@@ -15,9 +15,6 @@ public sealed record Definition(string Parent, Guid Uuid, DeviceConfig Config);
 /// </summary>
 public sealed class DefinitionStore(MdevctlEnvironment environment)
 {
-    /// <summary>Raised for a file that is not named by a UUID (mdevctl's warning text), or that is not a regular file.</summary>
-    public event Action<string>? Warning;
-
     /// <summary>
     /// Every definition, parents in byte order, devices by UUID text. A file or parent directory that vanishes while
     /// it is listed is left out, as mdevctl (1.4) leaves out a vanishing device; one that is not a regular file
@@ -39,7 +36,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
             if (!DeviceNames.IsValid(parentName))
             {
                 // mdevctl stops at such a name; no parent is called so, so its files can only be skipped.
-                Warning?.Invoke($"Can't determine parent for directory '{DeviceNames.Printable(parentName)}': not a valid parent name");
+                environment.Warn($"Can't determine parent for directory '{DeviceNames.Printable(parentName)}': not a valid parent name");
                 continue;
             }
             if (uuid is { } wanted)
@@ -63,7 +60,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 // uppercase file would be listed yet unreachable, and listed twice beside its lowercase twin.
                 if (!MdevUuid.TryParse(name, out var fileUuid) || MdevUuid.Format(fileUuid) != name)
                 {
-                    Warning?.Invoke($"Can't determine uuid for file '{DeviceNames.Printable(name)}'");
+                    environment.Warn($"Can't determine uuid for file '{DeviceNames.Printable(name)}'");
                     continue;
                 }
                 files.Add((parentName, fileUuid, file));
@@ -182,7 +179,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         }
     }
 
-    private void WarnNotRegular(string path) => Warning?.Invoke($"Skipping '{path}': not a regular file, so not a definition");
+    private void WarnNotRegular(string path) => environment.Warn($"Skipping '{path}': not a regular file, so not a definition");
 
     // A directory's entries; none when it vanished (or never was), which a listing takes as it takes an empty one.
     private static string[] EntriesUnlessVanished(Func<string, string[]> list, string directory)

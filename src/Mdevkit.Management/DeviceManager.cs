@@ -115,10 +115,10 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     /// <summary>Removes every definition of a UUID (on one parent when given); running devices stay.</summary>
     /// <exception cref="MdevctlException">No definition matches, or one could not be removed (the others still are).</exception>
-    public void Undefine(Guid uuid, string? parent, bool force = false, Action<string>? warn = null)
+    public void Undefine(Guid uuid, string? parent, bool force = false)
     {
         using var rootLock = RootLock.Acquire(environment);
-        var matches = LoadForUndefine(parent, uuid, force, warn, out var removedUnreadable);
+        var matches = LoadForUndefine(parent, uuid, force, out var removedUnreadable);
         if (matches.Count == 0 && !removedUnreadable)
         {
             throw new MdevctlException("No devices match the specified uuid");
@@ -133,7 +133,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             catch (Exception e) when (e is MdevctlException or IOException or UnauthorizedAccessException)
             {
                 failed = true;
-                warn?.Invoke($"Undefine of {MdevUuid.Format(uuid)} on parent {definition.Parent} failed with error: {e.Message}");
+                environment.Warn($"Undefine of {MdevUuid.Format(uuid)} on parent {definition.Parent} failed with error: {e.Message}");
             }
         }
         if (failed)
@@ -144,7 +144,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     // The definitions to undefine. One that cannot be read cannot be handed to its callout scripts: it is
     // refused with its path, and --force removes it without them, so that a broken file never blocks its device.
-    private IReadOnlyList<Definition> LoadForUndefine(string? parent, Guid uuid, bool force, Action<string>? warn, out bool removedUnreadable)
+    private IReadOnlyList<Definition> LoadForUndefine(string? parent, Guid uuid, bool force, out bool removedUnreadable)
     {
         removedUnreadable = false;
         while (true)
@@ -155,7 +155,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             }
             catch (ConfigException e) when (force && e.Path is not null)
             {
-                warn?.Invoke($"Removing unreadable definition {e.Message}; callout scripts not run");
+                environment.Warn($"Removing unreadable definition {e.Message}; callout scripts not run");
                 definitions.Delete(Path.GetFileName(Path.GetDirectoryName(e.Path)!), uuid);
                 removedUnreadable = true;
             }
@@ -303,10 +303,10 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     /// <summary>
     /// Starts every autostart definition of a parent, as udev does when the parent registers. A device
-    /// that fails is reported through <paramref name="warn"/> and the others still start; a device that
+    /// that fails is reported through the environment's warnings and the others still start; a device that
     /// already runs as defined is left alone, so a second event for the same parent starts nothing twice.
     /// </summary>
-    public void StartParentDevices(string parent, Action<string> warn)
+    public void StartParentDevices(string parent)
     {
         RequireParentName(parent);
         foreach (var definition in definitions.Load(parent, null).Where(definition => definition.Config.AutoStart))
@@ -325,7 +325,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 // mdevctl logs the error and each of its causes as a warning of its own.
                 foreach (var message in (string[])[e.Message, .. e.Causes])
                 {
-                    warn(message);
+                    environment.Warn(message);
                 }
             }
         }

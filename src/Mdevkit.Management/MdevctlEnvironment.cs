@@ -33,14 +33,21 @@ public sealed class MdevctlEnvironment
         [.. new[] { ScriptPath, LegacyScriptPath }.Select(path => (path + "/callouts", path + "/notifiers"))];
 
     /// <summary>Uses <paramref name="root"/> as <c>/</c>.</summary>
-    public MdevctlEnvironment(string root = "/")
+    /// <param name="root">The directory used as <c>/</c>.</param>
+    /// <param name="warn">Where every warning of every operation on this root goes (mdevctl logs them); none are kept when null.</param>
+    public MdevctlEnvironment(string root = "/", Action<string>? warn = null)
     {
         Sysfs = new SysfsRoot(root);
+        Warn = warn ?? (_ => { });
     }
 
     /// <summary>The root from <c>MDEVCTL_ENV_ROOT</c>, or <c>/</c>.</summary>
-    public static MdevctlEnvironment FromEnvironment() =>
-        new(Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } root ? root : "/");
+    /// <param name="warn">As for the constructor.</param>
+    public static MdevctlEnvironment FromEnvironment(Action<string>? warn = null) =>
+        new(Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } root ? root : "/", warn);
+
+    /// <summary>The one sink for warnings: the definitions, callouts, operations and transactions on this root all report here.</summary>
+    public Action<string> Warn { get; }
 
     /// <summary>The sysfs side.</summary>
     public SysfsRoot Sysfs { get; }

@@ -19,9 +19,9 @@ public sealed class CalloutTests : IDisposable
     {
         _root.Parent("sys/devices/vfio_ap/matrix", Parent);
         _root.Type("sys/devices/vfio_ap/matrix", "vfio_ap-passthrough", 65536, "vfio-ap", "VFIO AP Passthrough Device", null);
-        var environment = new MdevctlEnvironment(_root.Path);
+        var environment = new MdevctlEnvironment(_root.Path, _warnings.Add);
         var store = new DefinitionStore(environment);
-        var callouts = new Management.Callouts(environment, _warnings.Add, _scriptErrors);
+        var callouts = new Management.Callouts(environment, _scriptErrors);
         _manager = new DeviceManager(environment, store, callouts);
         _inventory = new DeviceInventory(environment, store, callouts);
     }

@@ -6,8 +6,9 @@ public sealed class DefinitionStoreTests : IDisposable
 {
     private readonly TempRoot _root = new(nameof(DefinitionStoreTests));
     private readonly DefinitionStore _store;
+    private readonly List<string> _warnings = [];
 
-    public DefinitionStoreTests() => _store = new DefinitionStore(new MdevctlEnvironment(_root.Path));
+    public DefinitionStoreTests() => _store = new DefinitionStore(new MdevctlEnvironment(_root.Path, _warnings.Add));
 
     [Fact]
     public void Save_WritesPrettyJsonAtomicallyWithoutLeftovers()
@@ -43,13 +44,11 @@ public sealed class DefinitionStoreTests : IDisposable
         _store.Save(new Definition("0.0.0123", uuid, new DeviceConfig("vfio_ccw-io", false, [])));
         _root.File("etc/mdevctl.d/scripts.d/callouts/x", "");
         _root.File("etc/mdevctl.d/0.0.0123/notes.txt", "");
-        var warnings = new List<string>();
-        _store.Warning += warnings.Add;
 
         var definition = Assert.Single(_store.Load());
 
         Assert.Equal(("0.0.0123", uuid), (definition.Parent, definition.Uuid));
-        Assert.Equal(["Can't determine uuid for file 'notes.txt'"], warnings);
+        Assert.Equal(["Can't determine uuid for file 'notes.txt'"], _warnings);
     }
 
     [Fact]
@@ -67,22 +66,18 @@ public sealed class DefinitionStoreTests : IDisposable
     [Fact]
     public void Load_UppercaseFileName_IsSkippedWithWarning()
     {
-        var warnings = new List<string>();
-        _store.Warning += warnings.Add;
         _root.File("etc/mdevctl.d/mtty/3333AAAA-3333-3333-3333-333333333333", """{"mdev_type":"mtty-1","start":"manual"}""");
         _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"mtty-2","start":"manual"}""");
 
         var loaded = _store.Load();
 
         Assert.Equal(["mtty-2"], loaded.Select(definition => definition.Config.MdevType));
-        Assert.Equal(["Can't determine uuid for file '3333AAAA-3333-3333-3333-333333333333'"], warnings);
+        Assert.Equal(["Can't determine uuid for file '3333AAAA-3333-3333-3333-333333333333'"], _warnings);
     }
 
     [Fact]
     public void Load_ParentDirectoryNotUtf8_IsSkippedWithWarning()
     {
-        var warnings = new List<string>();
-        _store.Warning += warnings.Add;
         _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"mtty-2","start":"manual"}""");
         // .NET cannot spell a name that is not UTF-8; the shell can.
         var made = CommandRunner.Run("sh", ["-c", "mkdir \"$0/$(printf 'p\\377')\" && echo '{}' > \"$0/$(printf 'p\\377')/3333aaaa-3333-3333-3333-333333333333\"", _root.Join("etc/mdevctl.d")]);
@@ -91,7 +86,7 @@ public sealed class DefinitionStoreTests : IDisposable
 
         Assert.Equal(0, made.ExitCode);
         Assert.Equal(["mtty"], loaded.Select(definition => definition.Parent));
-        Assert.Equal(["Can't determine parent for directory 'p\uFFFD': not a valid parent name"], warnings);
+        Assert.Equal(["Can't determine parent for directory 'p\uFFFD': not a valid parent name"], _warnings);
     }
 
     [Fact]
@@ -124,8 +119,6 @@ public sealed class DefinitionStoreTests : IDisposable
     [Fact]
     public void Load_DanglingLinkNamedLikeUuid_IsSkippedWithWarning()
     {
-        var warnings = new List<string>();
-        _store.Warning += warnings.Add;
         _root.File("etc/mdevctl.d/mtty/3333aaaa-3333-3333-3333-333333333333", """{"mdev_type":"mtty-2","start":"manual"}""");
         // A link whose target is gone reads as a definition deleted between listing and reading.
         _root.Link("etc/mdevctl.d/mtty/4444aaaa-3333-3333-3333-333333333333", "deleted");
@@ -136,7 +129,7 @@ public sealed class DefinitionStoreTests : IDisposable
         Assert.Equal(["mtty-2"], loaded.Select(definition => definition.Config.MdevType));
         Assert.False(found);
         var link = _root.Join("etc/mdevctl.d/mtty/4444aaaa-3333-3333-3333-333333333333");
-        Assert.Equal([$"Skipping '{link}': not a regular file, so not a definition", $"Skipping '{link}': not a regular file, so not a definition"], warnings);
+        Assert.Equal([$"Skipping '{link}': not a regular file, so not a definition", $"Skipping '{link}': not a regular file, so not a definition"], _warnings);
     }
 
     [Fact]

@@ -13,6 +13,7 @@ public sealed class DeviceManagerTests : IDisposable
     private static readonly Guid s_u0 = Guid.Parse("976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9");
     private readonly TempRoot _root = new(nameof(DeviceManagerTests));
     private readonly DeviceManager _manager;
+    private readonly List<string> _warnings = [];
 
     public DeviceManagerTests()
     {
@@ -20,8 +21,8 @@ public sealed class DeviceManagerTests : IDisposable
         _root.Parent(Gpu1, P1);
         _root.Type(Gpu0, Type, 2, "vfio-pci", null, null);
         _root.Type(Gpu1, Type, 0, "vfio-pci", null, null);
-        var environment = new MdevctlEnvironment(_root.Path);
-        _manager = new DeviceManager(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
+        var environment = new MdevctlEnvironment(_root.Path, _warnings.Add);
+        _manager = new DeviceManager(environment, new DefinitionStore(environment), new Callouts(environment, TextWriter.Null));
     }
 
     private string StoredText(string parent, Guid uuid) => File.ReadAllText(_root.Join($"etc/mdevctl.d/{parent}/{uuid}"));
@@ -34,16 +35,15 @@ public sealed class DeviceManagerTests : IDisposable
     {
         var path = _root.Join($"etc/mdevctl.d/{P0}/{s_u0}");
         _root.File($"etc/mdevctl.d/{P0}/{s_u0}", """{"mdev_type":"\ud800","start":"manual"}""");
-        var warnings = new List<string>();
 
         var refused = Assert.Throws<MdevctlException>(() => _manager.Undefine(s_u0, null));
         var keptAfterRefusal = File.Exists(path);
-        _manager.Undefine(s_u0, null, force: true, warnings.Add);
+        _manager.Undefine(s_u0, null, force: true);
 
         Assert.Equal($"{path}: unexpected end of hex escape at line 1 column 21 (undefine --force removes it without callout scripts)", refused.Message);
         Assert.True(keptAfterRefusal);
         Assert.False(File.Exists(path));
-        Assert.Equal([$"Removing unreadable definition {path}: unexpected end of hex escape at line 1 column 21; callout scripts not run"], warnings);
+        Assert.Equal([$"Removing unreadable definition {path}: unexpected end of hex escape at line 1 column 21; callout scripts not run"], _warnings);
     }
 
     [Theory]

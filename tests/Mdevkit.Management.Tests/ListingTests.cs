@@ -31,7 +31,7 @@ public sealed class ListingTests : IDisposable
         _root.File($"etc/mdevctl.d/{P0}/{U3}", ap);
         _root.File($"etc/mdevctl.d/{P1}/{U1}", """{"mdev_type":"arbitrary_type2","start":"auto"}""");
         var environment = new MdevctlEnvironment(_root.Path);
-        _inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
+        _inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, TextWriter.Null));
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class ListingTests : IDisposable
             root.File($"etc/mdevctl.d/{P0}/{uuid}", """{"mdev_type":"i915-GVTg_V5_8","start":"manual"}""");
         }
         var environment = new MdevctlEnvironment(root.Path);
-        var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
+        var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, TextWriter.Null));
         Directory.CreateDirectory(root.Join("sys/class/mdev_bus"));
         var listed = inventory.Defined();
         root.File($"etc/mdevctl.d/{P0}/{uuids[5]}", """{"mdev_type":"x","start":"auto","attrs":"nope"}""");
@@ -199,7 +199,7 @@ public sealed class ListingTests : IDisposable
             }
         }
         var environment = new MdevctlEnvironment(root.Path);
-        var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, _ => { }, TextWriter.Null));
+        var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, TextWriter.Null));
 
         var error = Assert.Throws<Sysfs.SysfsException>(() => inventory.Types());
         Directory.Delete(root.Join($"sys/devices/pci0000:00/{names[9]}"));

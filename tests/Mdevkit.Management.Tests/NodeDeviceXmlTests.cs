@@ -33,7 +33,7 @@ public sealed class NodeDeviceXmlTests : IDisposable
             """{"mdev_type":"vfio_ap-passthrough","start":"auto","attrs":[{"assign_adapter":"5"},{"assign_domain":"0x47"},{"odd":"a'b<c>&\"d"}]}""");
         _environment = new MdevctlEnvironment(_root.Path);
         var definitions = new DefinitionStore(_environment);
-        _inventory = new DeviceInventory(_environment, definitions, new Callouts(_environment, _ => { }, TextWriter.Null));
+        _inventory = new DeviceInventory(_environment, definitions, new Callouts(_environment, TextWriter.Null));
         _nodeDevices = new NodeDevices(_environment, _inventory);
     }
 

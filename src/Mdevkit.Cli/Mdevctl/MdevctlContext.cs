@@ -17,8 +17,7 @@ internal sealed class MdevctlContext
         Output = output;
         Error = error;
         Definitions = new DefinitionStore(environment);
-        Definitions.Warning += Warn;
-        var callouts = new Callouts(environment, Warn, error);
+        var callouts = new Callouts(environment, error);
         Inventory = new DeviceInventory(environment, Definitions, callouts);
         Manager = new DeviceManager(environment, Definitions, callouts);
     }
@@ -35,16 +34,19 @@ internal sealed class MdevctlContext
 
     public DeviceManager Manager { get; }
 
-    /// <summary>A log line in mdevctl's format (env_logger's, at level WARN).</summary>
-    public void Warn(string message) =>
-        Error.Write($"[{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} WARN  mdevctl] {message}\n");
+    /// <summary>A warning, through the environment's one sink: a log line in mdevctl's format.</summary>
+    public void Warn(string message) => Environment.Warn(message);
+
+    // env_logger's format, at level WARN, as mdevctl logs.
+    private static Action<string> Log(TextWriter error) => message =>
+        error.Write($"[{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} WARN  mdevctl] {message}\n");
 
     /// <summary>Runs a command's body: checks the installation as mdevctl does, and renders failures as mdevctl does (exit 1).</summary>
     public static int Run(ParseResult parse, Option<string>? rootOption, Func<MdevctlContext, int> body)
     {
         var configuration = parse.InvocationConfiguration;
         var root = rootOption is not null ? parse.GetValue(rootOption) : null;
-        var environment = root is not null ? new MdevctlEnvironment(root) : MdevctlEnvironment.FromEnvironment();
+        var environment = root is not null ? new MdevctlEnvironment(root, Log(configuration.Error)) : MdevctlEnvironment.FromEnvironment(Log(configuration.Error));
         var context = new MdevctlContext(environment, configuration.Output, configuration.Error);
         try
         {

@@ -12,7 +12,7 @@ internal static class StartParentMdevsCommand
         command.Hidden = true;
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            context.Manager.StartParentDevices(parse.GetValue(parent)!, context.Warn);
+            context.Manager.StartParentDevices(parse.GetValue(parent)!);
             return 0;
         }));
         return command;

@@ -13,7 +13,7 @@ internal static class UndefineCommand
         var command = new Command("undefine", "Undefine a persistent mediated device") { uuid, parent, force };
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            context.Manager.Undefine(parse.GetValue(uuid)!.Value, parse.GetValue(parent), parse.GetValue(force), context.Warn);
+            context.Manager.Undefine(parse.GetValue(uuid)!.Value, parse.GetValue(parent), parse.GetValue(force));
             return 0;
         }));
         return command;

@@ -14,7 +14,7 @@ internal sealed class PlanningContext
         Groups = new GroupStore(mdevctl.Environment);
         Probe = new CapacityProbe(mdevctl.Environment, mdevctl.Definitions, mdevctl.Manager, Models);
         Planner = new Planner(mdevctl.Environment, Models);
-        Provisioning = new Provisioning(mdevctl.Environment, mdevctl.Manager, Groups, Planner, mdevctl.Warn);
+        Provisioning = new Provisioning(mdevctl.Environment, mdevctl.Manager, Groups, Planner);
     }
 
     public MdevctlContext Mdevctl { get; }
