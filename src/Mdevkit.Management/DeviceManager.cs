@@ -348,7 +348,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 ? $"Unable to find parent device '{parent}'"
                 : $"Unable to find parent device '{parent}'. Did you mean '{similar}'?");
         }
-        var types = Directory.Exists(Path.Join(Sysfs.PathOf(SysfsPaths.MdevBusClass), parent, SysfsNames.SupportedTypes))
+        var types = Sysfs.OffersTypes(parent)
             ? Sysfs.GetTypes(parent)
             : throw new MdevctlException($"Parent {parent} is not currently registered for mdev support");
         var type = types.FirstOrDefault(candidate => candidate.Id == config.MdevType)
@@ -382,15 +382,18 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     private void WriteAttribute(Guid uuid, string name, string value)
     {
-        var components = name.Split('/');
-        var path = Path.Join(Sysfs.PathOf(SysfsPaths.MdevBusDevices), MdevUuid.Format(uuid), name);
-        if (components.Any(component => !SysfsRoot.IsPathComponent(component)) || !Path.Exists(path))
+        if (name.Split('/').Any(component => !SysfsRoot.IsPathComponent(component)))
         {
             throw new MdevctlException($"Invalid attribute '{name}'");
         }
         try
         {
             Sysfs.WriteDeviceAttribute(uuid, name, value);
+        }
+        catch (SysfsException e) when (e.Errno == Errno.ENOENT)
+        {
+            // Only opening gives ENOENT: the device has no such attribute (sysfs creates none).
+            throw new MdevctlException($"Invalid attribute '{name}'");
         }
         catch (SysfsException e) when (e.Errno == Errno.ELOOP)
         {

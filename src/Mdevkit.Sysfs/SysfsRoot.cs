@@ -55,6 +55,12 @@ public sealed class SysfsRoot
     /// <returns>Parent names; none when the class directory does not exist (no mdev support loaded).</returns>
     public IReadOnlyList<string> GetParentNames() => [.. ListNames(PathOf(SysfsPaths.MdevBusClass)).Order(StringComparer.Ordinal)];
 
+    /// <summary>Whether a parent is registered with the mdev core: it has <c>mdev_supported_types</c>.</summary>
+    /// <param name="parent">A parent name; names that are not a single path component never are.</param>
+    /// <returns>Whether <c>sys/class/mdev_bus/&lt;parent&gt;/mdev_supported_types</c> exists.</returns>
+    public bool OffersTypes(string parent) =>
+        IsPathComponent(parent) && Directory.Exists(System.IO.Path.Join(ParentPath(parent), SysfsNames.SupportedTypes));
+
     /// <summary>Whether a parent is registered.</summary>
     /// <param name="parent">A parent name; names that are not a single path component never exist.</param>
     /// <returns>Whether <c>sys/class/mdev_bus/&lt;parent&gt;</c> exists.</returns>
@@ -497,15 +503,13 @@ public sealed class SysfsRoot
         return length < 0 ? null : Encoding.UTF8.GetString(buffer, (int)length);
     }
 
-    /// <summary>Writes a sysfs file in one <c>write(2)</c>, creating it when it is a plain file that does not exist.</summary>
-    /// <param name="path">An absolute path.</param>
-    /// <param name="text">The text.</param>
-    /// <exception cref="SysfsException">With the errno of the failure, e.g. the kernel's refusal of a store.</exception>
-    public static void WriteFile(string path, string text)
+    // One write(2) to an attribute that must exist, as in sysfs, where nothing can be created: on a plain root
+    // a missing attribute is ENOENT too, never a new file.
+    private static void WriteFile(string path, string text)
     {
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
             RandomAccess.Write(handle, Encoding.UTF8.GetBytes(text), 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

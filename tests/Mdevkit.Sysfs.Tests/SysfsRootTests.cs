@@ -192,13 +192,30 @@ public sealed class SysfsRootTests : IDisposable
     }
 
     [Fact]
-    public void WriteFile_KernelRefusal_CarriesErrno()
+    public void RemoveDevice_KernelRefusal_CarriesErrno()
     {
         // /dev/full refuses every write with ENOSPC, as a driver out of resources does.
-        var error = Assert.Throws<SysfsException>(() => SysfsRoot.WriteFile("/dev/full", "x"));
+        var remove = _root.Join($"sys/bus/mdev/devices/{Uuid}/remove");
+        Directory.CreateDirectory(Path.GetDirectoryName(remove)!);
+        File.CreateSymbolicLink(remove, "/dev/full");
+
+        var error = Assert.Throws<SysfsException>(() => new SysfsRoot(_root.Path).RemoveDevice(Guid.Parse(Uuid)));
 
         Assert.Equal(Errno.ENOSPC, error.Errno);
-        Assert.Equal("No space left on device: /dev/full", error.Message);
+        Assert.Equal($"No space left on device: {remove}", error.Message);
+    }
+
+    [Fact]
+    public void CreateDevice_WithoutACreateFile_IsEnoent_AndMakesNone()
+    {
+        var type = _root.Join("sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1");
+        Directory.CreateDirectory(type);
+        _root.Link("sys/class/mdev_bus/mtty", "../../devices/virtual/mtty/mtty");
+
+        var error = Assert.Throws<SysfsException>(() => new SysfsRoot(_root.Path).CreateDevice("mtty", "mtty-1", Guid.Parse(Uuid)));
+
+        Assert.Equal(Errno.ENOENT, error.Errno);
+        Assert.False(File.Exists(Path.Join(type, "create")));
     }
 
     public void Dispose() => _root.Dispose();
