@@ -191,16 +191,10 @@ public sealed partial class MdevCore
         {
             return result;
         }
-        do
+        while (!AskForRelease(device))
         {
-            Change(() =>
-            {
-                device.Use.ReleaseRequests++;
-                RaiseUse(device, "release-requested");
-                return Errno.None;
-            });
+            // Still held when the interval passed: ask again, as the kernel does.
         }
-        while (!WaitForRelease(device));
         if (_shuttingDown)
         {
             return Change(() =>
@@ -212,10 +206,18 @@ public sealed partial class MdevCore
         return Remove(device);
     }
 
-    // True once nobody holds the device, false when it is time to ask again.
-    private bool WaitForRelease(MdevDevice device)
+    // Asks the holder to let go, then waits: true once nobody holds the device, false when it is time to ask
+    // again. The interval starts before the request is seen, so whoever sees it and lets the time pass (a
+    // test's clock) cannot do so before the wait began.
+    private bool AskForRelease(MdevDevice device)
     {
         using var askAgain = new CancellationTokenSource(ReleaseRequestInterval, _time);
+        Change(() =>
+        {
+            device.Use.ReleaseRequests++;
+            RaiseUse(device, "release-requested");
+            return Errno.None;
+        });
         return WaitHandle.WaitAny([device.Use.Released.WaitHandle, askAgain.Token.WaitHandle]) == 0;
     }
 
