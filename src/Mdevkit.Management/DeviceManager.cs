@@ -382,7 +382,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     private void WriteAttribute(Guid uuid, string name, string value)
     {
-        if (name.Split('/').Any(component => !SysfsRoot.IsPathComponent(component)))
+        if (!SysfsRoot.IsAttributeName(name))
         {
             throw new MdevctlException($"Invalid attribute '{name}'");
         }
@@ -480,7 +480,6 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
             throw MdevctlException.Wrap($"Failed to write config for device {MdevUuid.Format(definition.Uuid)}", e);
         }
     }
-
 
     // Parent names become directory names under etc/mdevctl.d; one that could leave it is refused before anything is written.
     private static void RequireParentName(string parent)

@@ -227,9 +227,9 @@ public sealed class SysfsRoot
     /// The attribute does not exist (ENOENT), the name leaves the device directory (EINVAL), a component of it is a
     /// symbolic link (ELOOP: <c>driver</c>, <c>mdev_type</c>… lead to other devices' files), or the driver refused.
     /// </exception>
-    public unsafe void WriteDeviceAttribute(Guid uuid, string attribute, string value)
+    public void WriteDeviceAttribute(Guid uuid, string attribute, string value)
     {
-        if (attribute.Split('/').Any(component => !IsPathComponent(component)))
+        if (!IsAttributeName(attribute))
         {
             throw new SysfsException(Errno.EINVAL, attribute);
         }
@@ -246,9 +246,15 @@ public sealed class SysfsRoot
         {
             _ = Native.Libc.close(deviceFd);
         }
+        WriteAndClose(fd, value, path);
+    }
+
+    // One write(2), which is what a sysfs store sees: its result is the store's, and close reports nothing more.
+    private static unsafe void WriteAndClose(int fd, string text, string path)
+    {
         try
         {
-            var bytes = Encoding.UTF8.GetBytes(value);
+            var bytes = Encoding.UTF8.GetBytes(text);
             nint written;
             fixed (byte* start = bytes)
             {
@@ -263,7 +269,6 @@ public sealed class SysfsRoot
         }
         finally
         {
-            // A store's result is what write(2) returned; sysfs reports nothing more at close.
             _ = Native.Libc.close(fd);
         }
     }
@@ -503,20 +508,15 @@ public sealed class SysfsRoot
         return length < 0 ? null : Encoding.UTF8.GetString(buffer, (int)length);
     }
 
-    // One write(2) to an attribute that must exist, as in sysfs, where nothing can be created: on a plain root
+    // A write to an attribute that must exist, as in sysfs, where nothing can be created: on a plain root
     // a missing attribute is ENOENT too, never a new file.
-    private static void WriteFile(string path, string text)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
-            RandomAccess.Write(handle, Encoding.UTF8.GetBytes(text), 0);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new SysfsException(SysfsException.ToErrno(e), path, e);
-        }
-    }
+    private static void WriteFile(string path, string text) =>
+        WriteAndClose(Open(Native.Libc.AT_FDCWD, path, null, Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC), text, path);
+
+    /// <summary>Whether a name can be a device attribute: path components below the device directory, none leaving it.</summary>
+    /// <param name="name">A user-supplied attribute name, e.g. <c>nvidia/vgpu_params</c>.</param>
+    /// <returns>Whether every <c>/</c>-separated component is one that cannot leave its directory.</returns>
+    public static bool IsAttributeName(string name) => name.Split('/').All(IsPathComponent);
 
     /// <summary>Whether a name is one path component that cannot leave its directory (no <c>/</c>, not <c>.</c> or <c>..</c>, no NUL).</summary>
     /// <param name="name">A user-supplied name.</param>
