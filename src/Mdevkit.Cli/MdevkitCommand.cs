@@ -13,7 +13,7 @@ public static class MdevkitCommand
 
     /// <summary>Runs the command line; <paramref name="invokedAs"/> (argv[0]'s file name) selects the mdevctl personality.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error, string invokedAs = "mdevkit") =>
-        Guarded(error, () => invokedAs is "mdevctl" or "lsmdev" ? MdevctlCli.Run(invokedAs, args, output, error) : RunMdevkit(args, output, error));
+        Guarded(error, () => IsMdevctlName(invokedAs) ? MdevctlCli.Run(invokedAs, args, output, error) : RunMdevkit(args, output, error));
 
     /// <summary>
     /// Runs the command line given as the kernel passed it: an argument that is not valid UTF-8 is refused
@@ -26,7 +26,7 @@ public static class MdevkitCommand
         {
             if (!CommandLineText.TryDecode(args[i], out decoded[i]))
             {
-                error.Write(invokedAs is "mdevctl" or "lsmdev"
+                error.Write(IsMdevctlName(invokedAs)
                     ? "error: Invalid UTF-8 was detected in one or more arguments\n"
                     : $"Error: argument {i + 1} is not valid UTF-8\n");
                 return 2;
@@ -34,6 +34,8 @@ public static class MdevkitCommand
         }
         return Run(decoded, output, error, invokedAs);
     }
+
+    private static bool IsMdevctlName(string invokedAs) => invokedAs is "mdevctl" or "lsmdev";
 
     /// <summary>
     /// The last resort: an exception no command expected becomes one line and exit 1, never a stack trace

@@ -17,4 +17,8 @@ public static class MdevkitPaths
 
     /// <summary>Groups, one file of UUIDs each.</summary>
     public const string GroupsDirectory = "etc/mdevkit/groups";
+
+    /// <summary>rwxr-xr-x, for the directories mdevkit makes: everyone may look, only root may change.</summary>
+    public const UnixFileMode SharedDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 }

@@ -114,8 +114,7 @@ public sealed class RootLock : IDisposable
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!, MdevkitPaths.SharedDirectoryMode);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -17,7 +17,7 @@ public static class SimMounts
     public static IReadOnlyList<string> ServedRoots() =>
     [
         .. MountTable.Read()
-            .Where(mount => mount.FileSystemType == FileSystemType && Path.GetFileName(mount.MountPoint) == "sys" && IsServed(mount.MountPoint))
+            .Where(mount => mount.FileSystemType == FileSystemType && Path.GetFileName(mount.MountPoint) == SysfsPaths.Sys && IsServed(mount.MountPoint))
             .Select(mount => Path.GetDirectoryName(mount.MountPoint)!)
             .Distinct(StringComparer.Ordinal),
     ];

@@ -1,4 +1,5 @@
 using Mdevkit.Management;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.SimHost;
 
@@ -14,10 +15,10 @@ public sealed class SimRoot(string directory)
     /// <summary>The root with every symbolic link resolved, as the kernel names the mount points below it.</summary>
     public string Directory { get; } = Canonical(Path.GetFullPath(directory));
 
-    public string Sys => Path.Join(Directory, "sys");
+    public string Sys => Path.Join(Directory, SysfsPaths.Sys);
 
     /// <summary>The mounted device nodes: <c>dev/vfio/N</c>, one per mdev's IOMMU group.</summary>
-    public string Dev => Path.Join(Directory, "dev");
+    public string Dev => Path.Join(Directory, SysfsPaths.Dev);
 
     public string ConfigDirectory => Path.Join(Directory, MdevctlEnvironment.ConfigPath);
 
@@ -65,12 +66,8 @@ public sealed class SimRoot(string directory)
         }
         CreateDirectory(Path.GetDirectoryName(path)!);
         System.IO.Directory.CreateDirectory(path);
-        File.SetUnixFileMode(path, SharedDirectoryMode);
+        File.SetUnixFileMode(path, MdevkitPaths.SharedDirectoryMode);
     }
-
-    /// <summary>rwxr-xr-x: everyone may look, only root may change.</summary>
-    public const UnixFileMode SharedDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     /// <summary>The mount points the simulator serves: its <c>sys</c> and <c>dev</c>.</summary>
     public IEnumerable<string> MountPoints => [Sys, Dev];

@@ -65,14 +65,16 @@ public sealed class SimService : IDisposable
             RequireEmpty(mountPoint);
         }
         var host = SimulatedHost.Boot(profile);
+        // The FUSE layer's own troubles go to the simulator's log.
+        Action<string> warn = warning => log.WriteLine($"fuse: {warning}");
         FuseMount mount;
         FuseMount devices;
         try
         {
-            mount = FuseMount.Mount(host.Tree, SysfsPaths.Sys, root.Sys, Warn(log));
+            mount = FuseMount.Mount(host.Tree, SysfsPaths.Sys, root.Sys, warn);
             try
             {
-                devices = FuseMount.Mount(host.Tree, SysfsPaths.Dev, root.Dev, Warn(log));
+                devices = FuseMount.Mount(host.Tree, SysfsPaths.Dev, root.Dev, warn);
             }
             catch (FuseException)
             {
@@ -105,8 +107,6 @@ public sealed class SimService : IDisposable
         _listener.Dispose();
         File.Delete(Root.Socket);
     }
-
-    private static Action<string> Warn(TextWriter log) => warning => log.WriteLine($"fuse: {warning}");
 
     // The mount point must be free: an empty directory (after detaching what a killed simulator left there).
     private static void RequireEmpty(string mountPoint)

@@ -1,5 +1,6 @@
 using Mdevkit.Management;
 using Mdevkit.SimHost;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Cli.Mdevctl;
 
@@ -26,7 +27,7 @@ internal static class RootCheck
         }
         if (!environment.IsInstalled)
         {
-            if (!atSystemRoot && !Directory.Exists(environment.Sysfs.PathOf("sys")) && !Directory.Exists(environment.Sysfs.PathOf("etc")))
+            if (!atSystemRoot && !Directory.Exists(environment.Sysfs.PathOf(SysfsPaths.Sys)) && !Directory.Exists(environment.Sysfs.PathOf("etc")))
             {
                 var where = SimMounts.ServedRoots() is [var served, ..]
                     ? $"; a simulated host is running at {served}: {Fix(served, hasRootOption)}"
@@ -53,9 +54,9 @@ internal static class RootCheck
     /// <returns>The whole error text naming the fix, or null.</returns>
     public static string? KilledSimulator(MdevctlEnvironment environment)
     {
-        var sys = environment.Sysfs.PathOf("sys");
+        var sys = environment.Sysfs.PathOf(SysfsPaths.Sys);
         return SimMounts.IsDead(sys)
-            ? $"Error: the simulator serving {environment.Root} is gone and left its mounts behind ({sys}: {MdevctlException.OsError(Sysfs.Errno.ENOTCONN)}): 'mdevkit sim down --root {environment.Root}' detaches them, 'mdevkit sim up --root {environment.Root}' starts a new one\n"
+            ? $"Error: the simulator serving {environment.Root} is gone and left its mounts behind ({sys}: {MdevctlException.OsError(Errno.ENOTCONN)}): 'mdevkit sim down --root {environment.Root}' detaches them, 'mdevkit sim up --root {environment.Root}' starts a new one\n"
             : null;
     }
 
