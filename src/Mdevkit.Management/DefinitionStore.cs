@@ -155,7 +155,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         string text;
         try
         {
-            if (!SysfsRoot.TryReadRegularFile(path, out text))
+            if (!WholeFile.TryReadRegular(path, out text))
             {
                 notRegularFile = true;
                 return null;

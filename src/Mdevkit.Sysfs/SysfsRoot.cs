@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -33,9 +32,6 @@ public sealed record DeviceLocation(string Path, string? Subsystem, string? Driv
 /// </summary>
 public sealed class SysfsRoot
 {
-    // What sysfs gives an attribute at most, and so the first read's size.
-    private const long PageSize = 4096;
-
     /// <summary>Uses <paramref name="root"/> as <c>/</c>.</summary>
     /// <param name="root">A directory; <c>/</c> for the running host.</param>
     public SysfsRoot(string root = "/")
@@ -85,7 +81,7 @@ public sealed class SysfsRoot
         // Type files are opened relative to the types directory: the kernel then walks two components for
         // each, not the whole path through the parent's class link.
         var types = new List<MdevTypeInfo>();
-        var typesFd = Open(Native.Libc.AT_FDCWD, typesDirectory, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
+        var typesFd = Native.Descriptor.Open(Native.Libc.AT_FDCWD, typesDirectory, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
         try
         {
             foreach (var directory in typeDirectories.Order(StringComparer.Ordinal))
@@ -236,7 +232,7 @@ public sealed class SysfsRoot
         var devicePath = DevicePath(uuid);
         var path = System.IO.Path.Join(devicePath, attribute);
         // The bus entry is the one link followed: it is how the kernel names the device directory.
-        var deviceFd = Open(Native.Libc.AT_FDCWD, devicePath, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
+        var deviceFd = Native.Descriptor.Open(Native.Libc.AT_FDCWD, devicePath, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
         int fd;
         try
         {
@@ -313,7 +309,7 @@ public sealed class SysfsRoot
         {
             foreach (var component in components[..^1])
             {
-                var next = TryOpen(current, component, Native.Libc.O_PATH | Native.Libc.O_NOFOLLOW | Native.Libc.O_CLOEXEC, out var errno);
+                var next = Native.Descriptor.TryOpen(current, component, Native.Libc.O_PATH | Native.Libc.O_NOFOLLOW | Native.Libc.O_CLOEXEC, out var errno);
                 if (next < 0)
                 {
                     throw new SysfsException(errno, pathForErrors);
@@ -328,7 +324,7 @@ public sealed class SysfsRoot
                     throw new SysfsException(Errno.ELOOP, pathForErrors);
                 }
             }
-            var fd = TryOpen(current, components[^1], flags | Native.Libc.O_NOFOLLOW, out var lastErrno);
+            var fd = Native.Descriptor.TryOpen(current, components[^1], flags | Native.Libc.O_NOFOLLOW, out var lastErrno);
             return fd >= 0 ? fd : throw new SysfsException(lastErrno, pathForErrors);
         }
         finally
@@ -340,133 +336,6 @@ public sealed class SysfsRoot
         }
     }
 
-    /// <summary>
-    /// Reads a whole sysfs file (or any small file). An attribute gives all of its text to one read, so a
-    /// short read is the end: open, read, close, nothing more, which is what makes large listings fast.
-    /// </summary>
-    /// <param name="path">An absolute path.</param>
-    /// <returns>The whole text.</returns>
-    /// <exception cref="SysfsException">With the errno of the failure; <see cref="Errno.EFBIG"/> past <see cref="MaxFileLength"/>.</exception>
-    public static string ReadFile(string path) => ReadFile(Native.Libc.AT_FDCWD, path, null);
-
-    /// <summary>
-    /// The most <see cref="ReadFile(string)"/> reads: far beyond any attribute or definition, and far below what
-    /// a string can hold, so a huge file fails with an errno instead of exhausting memory.
-    /// </summary>
-    public const int MaxFileLength = 64 << 20;
-
-    /// <summary>
-    /// Reads a whole file as <see cref="ReadFile(string)"/> does, if it is a regular file. Anything else (a symbolic
-    /// link, dangling or not, a FIFO, a socket, a device node, a directory) is never opened in a way that could
-    /// block or act on a device: it is looked at without following links, and opened without following or blocking.
-    /// </summary>
-    /// <param name="path">An absolute path.</param>
-    /// <param name="text">The whole text, when it is a regular file.</param>
-    /// <returns>Whether the path names a regular file.</returns>
-    /// <exception cref="SysfsException">With the errno of the failure; ENOENT when there is nothing at the path.</exception>
-    public static bool TryReadRegularFile(string path, out string text)
-    {
-        text = "";
-        if (FileStatus.Of(Native.Libc.AT_FDCWD, path, Native.Libc.AT_SYMLINK_NOFOLLOW, path).Kind != FileKind.RegularFile)
-        {
-            return false;
-        }
-        // The file may have been replaced since it was looked at: what is opened is checked again.
-        var fd = TryOpen(Native.Libc.AT_FDCWD, path, Native.Libc.O_RDONLY | Native.Libc.O_NOFOLLOW | Native.Libc.O_NONBLOCK | Native.Libc.O_CLOEXEC, out var errno);
-        if (fd < 0)
-        {
-            return errno == Errno.ELOOP ? false : throw new SysfsException(errno, path);
-        }
-        var isRegular = false;
-        try
-        {
-            isRegular = FileStatus.Of(fd, "", Native.Libc.AT_EMPTY_PATH, path).Kind == FileKind.RegularFile;
-        }
-        finally
-        {
-            if (!isRegular)
-            {
-                _ = Native.Libc.close(fd);
-            }
-        }
-        if (!isRegular)
-        {
-            return false;
-        }
-        text = ReadAndClose(fd, path, null);
-        return true;
-    }
-
-    // Reads a file named relative to an open directory (or AT_FDCWD); directory names it in errors.
-    private static string ReadFile(int directoryFd, string path, string? directory) =>
-        ReadAndClose(Open(directoryFd, path, directory, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC), path, directory);
-
-    private static unsafe string ReadAndClose(int fd, string path, string? directory)
-    {
-        // A pooled buffer: a listing reads thousands of files, and fresh pages for each cost more than the reads.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)PageSize);
-        try
-        {
-            var length = 0;
-            while (true)
-            {
-                nint count;
-                fixed (byte* start = &buffer[length])
-                {
-                    count = Native.Libc.read(fd, start, buffer.Length - length);
-                }
-                if (count < 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Native.Libc.EINTR)
-                    {
-                        continue;
-                    }
-                    throw new SysfsException((Errno)errno, FullPath(directory, path));
-                }
-                length += (int)count;
-                if (count == 0 || length < buffer.Length)
-                {
-                    return Encoding.UTF8.GetString(buffer, 0, length);
-                }
-                if (length >= MaxFileLength)
-                {
-                    throw new SysfsException(Errno.EFBIG, FullPath(directory, path));
-                }
-                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            // Nothing was written through fd, so a failing close loses nothing.
-            _ = Native.Libc.close(fd);
-        }
-    }
-
-    private static int Open(int directoryFd, string path, string? directory, int flags) =>
-        TryOpen(directoryFd, path, flags, out var errno) is var fd and >= 0 ? fd : throw new SysfsException(errno, FullPath(directory, path));
-
-    // openat(2), retried when a signal interrupts it; -1 and the errno on failure.
-    private static int TryOpen(int directoryFd, string path, int flags, out Errno errno)
-    {
-        int fd;
-        errno = Errno.None;
-        while ((fd = Native.Libc.openat(directoryFd, path, flags)) < 0)
-        {
-            errno = (Errno)Marshal.GetLastPInvokeError();
-            if (errno != Errno.EINTR)
-            {
-                break;
-            }
-        }
-        return fd;
-    }
-
-    private static string FullPath(string? directory, string path) => directory is null ? path : System.IO.Path.Join(directory, path);
 
     // The entry names of a directory, in readdir order, from readdir(3) alone: .NET's enumeration stats
     // every symbolic link to learn whether it leads to a directory, two syscalls per device that nothing needs.
@@ -511,7 +380,7 @@ public sealed class SysfsRoot
     // A write to an attribute that must exist, as in sysfs, where nothing can be created: on a plain root
     // a missing attribute is ENOENT too, never a new file.
     private static void WriteFile(string path, string text) =>
-        WriteAndClose(Open(Native.Libc.AT_FDCWD, path, null, Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC), text, path);
+        WriteAndClose(Native.Descriptor.Open(Native.Libc.AT_FDCWD, path, null, Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC), text, path);
 
     /// <summary>Whether a name can be a device attribute: path components below the device directory, none leaving it.</summary>
     /// <param name="name">A user-supplied attribute name, e.g. <c>nvidia/vgpu_params</c>.</param>
@@ -526,7 +395,7 @@ public sealed class SysfsRoot
 
     private static MdevTypeInfo ReadType(int typesFd, string typesDirectory, string id)
     {
-        string Read(string name) => ReadFile(typesFd, $"{id}/{name}", typesDirectory).Trim();
+        string Read(string name) => WholeFile.Read(typesFd, $"{id}/{name}", typesDirectory).Trim();
         string? Optional(string name) => NullIfMissing(() => Read(name));
 
         if (!int.TryParse(Read(SysfsNames.AvailableInstances), NumberStyles.None, CultureInfo.InvariantCulture, out var available))
@@ -536,7 +405,7 @@ public sealed class SysfsRoot
         return new MdevTypeInfo(id, available, Read(SysfsNames.DeviceApi), Optional(SysfsNames.Name), Optional(SysfsNames.Description));
     }
 
-    private static string? ReadOptional(string path) => NullIfMissing(() => ReadFile(path).Trim());
+    private static string? ReadOptional(string path) => NullIfMissing(() => WholeFile.Read(path).Trim());
 
     private static string? NullIfMissing(Func<string> read)
     {

@@ -177,21 +177,6 @@ public sealed class SysfsRootTests : IDisposable
     }
 
     [Fact]
-    public void TryReadRegularFile_ReadsOnlyRegularFiles()
-    {
-        _root.File("etc/regular", "text");
-        _root.Link("etc/link", "regular");
-        _root.Link("etc/dangling", "nothing");
-        Assert.Equal(0, CommandRunner.Run("mkfifo", [_root.Join("etc/fifo")]).ExitCode);
-
-        var read = new[] { "regular", "link", "dangling", "fifo", "" }
-            .Select(name => SysfsRoot.TryReadRegularFile(_root.Join($"etc/{name}"), out var text) ? text : null);
-
-        Assert.Equal(["text", null, null, null, null], read);
-        Assert.Equal(Errno.ENOENT, Assert.Throws<SysfsException>(() => SysfsRoot.TryReadRegularFile(_root.Join("etc/missing"), out _)).Errno);
-    }
-
-    [Fact]
     public void RemoveDevice_KernelRefusal_CarriesErrno()
     {
         // /dev/full refuses every write with ENOSPC, as a driver out of resources does.

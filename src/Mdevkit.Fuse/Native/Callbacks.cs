@@ -278,7 +278,7 @@ internal static unsafe class Callbacks
     {
         try
         {
-            var status = SysfsRoot.ReadFile($"/proc/{threadId.ToString(CultureInfo.InvariantCulture)}/status").AsSpan();
+            var status = WholeFile.Read($"/proc/{threadId.ToString(CultureInfo.InvariantCulture)}/status").AsSpan();
             var tgid = status.IndexOf("\nTgid:", StringComparison.Ordinal);
             if (tgid >= 0)
             {
