@@ -21,7 +21,7 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     {
         var running = uuid is { } wanted
             ? environment.Sysfs.TryGetActiveDevice(wanted, out var one) ? [one] : []
-            : environment.Sysfs.GetActiveDevices();
+            : SysfsReads.Read(environment.Sysfs.GetActiveDevices);
         var devices = running.Where(device => parent is null || device.Parent == parent).ToArray();
         var found = new ListedDevice[devices.Length];
         AllCores.For(devices.Length, i =>
@@ -38,7 +38,7 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     /// <exception cref="ConfigException">A definition file is not valid.</exception>
     public IReadOnlyList<ListedDevice> Defined(Guid? uuid = null, string? parent = null)
     {
-        var active = environment.Sysfs.GetActiveDevices().ToDictionary(device => device.Uuid);
+        var active = SysfsReads.Read(environment.Sysfs.GetActiveDevices).ToDictionary(device => device.Uuid);
         var listed = definitions.Load(parent, uuid).Select(definition =>
         {
             var running = active.TryGetValue(definition.Uuid, out var device)
@@ -49,13 +49,21 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     }
 
     /// <summary>Each parent's types, parents in byte order, types by id; a parent unplugged while it is read is left out.</summary>
-    /// <exception cref="SysfsException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
+    /// <exception cref="MdevctlException">A registered parent has no <c>mdev_supported_types</c>, or a type file cannot be read.</exception>
     public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null)
     {
-        var names = environment.Sysfs.GetParentNames().Where(name => parent is null || name == parent).ToArray();
-        var types = new IReadOnlyList<MdevTypeInfo>?[names.Length];
-        AllCores.For(names.Length, i => types[i] = TypesUnlessUnplugged(names[i]));
-        return [.. names.Zip(types).Where(pair => pair.Second is not null).Select(pair => (pair.First, pair.Second!))];
+        try
+        {
+            var names = environment.Sysfs.GetParentNames().Where(name => parent is null || name == parent).ToArray();
+            var types = new IReadOnlyList<MdevTypeInfo>?[names.Length];
+            AllCores.For(names.Length, i => types[i] = TypesUnlessUnplugged(names[i]));
+            return [.. names.Zip(types).Where(pair => pair.Second is not null).Select(pair => (pair.First, pair.Second!))];
+        }
+        catch (SysfsException e)
+        {
+            // mdevctl names only the operating system's error here, not the file.
+            throw new MdevctlException(MdevctlException.OsError(e.Errno));
+        }
     }
 
     // A parent that fails to read and is gone was unplugged meanwhile, as a vanishing device is. One that is

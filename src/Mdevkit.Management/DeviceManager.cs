@@ -343,13 +343,13 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         }
         if (!Sysfs.ParentExists(parent))
         {
-            var similar = Sysfs.GetParentNames().FirstOrDefault(name => string.Equals(name, parent, StringComparison.OrdinalIgnoreCase));
+            var similar = SysfsReads.Read(Sysfs.GetParentNames).FirstOrDefault(name => string.Equals(name, parent, StringComparison.OrdinalIgnoreCase));
             throw new MdevctlException(similar is null
                 ? $"Unable to find parent device '{parent}'"
                 : $"Unable to find parent device '{parent}'. Did you mean '{similar}'?");
         }
         var types = Sysfs.OffersTypes(parent)
-            ? Sysfs.GetTypes(parent)
+            ? SysfsReads.Read(() => Sysfs.GetTypes(parent))
             : throw new MdevctlException($"Parent {parent} is not currently registered for mdev support");
         var type = types.FirstOrDefault(candidate => candidate.Id == config.MdevType)
             ?? throw new MdevctlException($"Parent {parent} does not support mdev type {config.MdevType}");

@@ -80,6 +80,24 @@ public sealed class MdevctlEnvironment
     /// <summary>Whether <see cref="CheckInstallation"/> would pass.</summary>
     public bool IsInstalled => MissingDirectory() is null;
 
+    /// <summary>Whether any parent is registered or any device defined: an installation in use.</summary>
+    /// <exception cref="MdevctlException">sysfs or the configuration directory cannot be read.</exception>
+    public bool HasParentsOrDefinitions()
+    {
+        if (SysfsReads.Read(Sysfs.GetParentNames).Count > 0)
+        {
+            return true;
+        }
+        try
+        {
+            return Directory.EnumerateDirectories(ConfigDirectory).Any(directory => Path.GetFileName(directory) != ScriptsDirectoryName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MdevctlException.Wrap($"Unable to read {ConfigDirectory}", e);
+        }
+    }
+
     private string? MissingDirectory()
     {
         if (!Directory.Exists(ConfigDirectory))

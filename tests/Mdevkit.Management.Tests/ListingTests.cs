@@ -188,7 +188,8 @@ public sealed class ListingTests : IDisposable
     public void Types_OfManyParents_KeepTheirOrder_AndTheFirstBrokenParentFailsTheListing()
     {
         using var root = new TempRoot(nameof(ListingTests));
-        // Enough parents to be read on several threads; parents 9 and 30 lack mdev_supported_types.
+        // Enough parents to be read on several threads; parent 9 lacks mdev_supported_types (ENOENT), and
+        // parent 30's is a link to itself (ELOOP): the error shows which failure came first in order.
         var names = Enumerable.Range(0, 40).Select(i => $"0000:{i + 16:x2}:00.0").ToArray();
         foreach (var (name, i) in names.Select((name, i) => (name, i)))
         {
@@ -198,17 +199,18 @@ public sealed class ListingTests : IDisposable
                 root.Type($"sys/devices/pci0000:00/{name}", $"type-{i}", i, "vfio-pci", null, null);
             }
         }
+        root.Link($"sys/devices/pci0000:00/{names[30]}/mdev_supported_types", "mdev_supported_types");
         var environment = new MdevctlEnvironment(root.Path);
         var inventory = new DeviceInventory(environment, new DefinitionStore(environment), new Callouts(environment, TextWriter.Null));
 
-        var error = Assert.Throws<Sysfs.SysfsException>(() => inventory.Types());
+        var error = Assert.Throws<MdevctlException>(() => inventory.Types());
         Directory.Delete(root.Join($"sys/devices/pci0000:00/{names[9]}"));
         File.Delete(root.Join($"sys/class/mdev_bus/{names[9]}"));
-        Directory.Delete(root.Join($"sys/devices/pci0000:00/{names[30]}"));
+        Directory.Delete(root.Join($"sys/devices/pci0000:00/{names[30]}"), recursive: true);
         File.Delete(root.Join($"sys/class/mdev_bus/{names[30]}"));
         var types = inventory.Types();
 
-        Assert.Contains(names[9], error.Path, StringComparison.Ordinal);
+        Assert.Equal("Error: No such file or directory (os error 2)\n", error.Render());
         Assert.Equal(names.Where((_, i) => i is not (9 or 30)), types.Select(entry => entry.Parent));
         Assert.All(types, entry => Assert.Equal($"type-{Array.IndexOf(names, entry.Parent)}", Assert.Single(entry.Types).Id));
     }

@@ -58,12 +58,6 @@ internal sealed class MdevctlContext
             context.Error.Write(RootCheck.KilledSimulator(environment) ?? e.Render());
             return 1;
         }
-        catch (SysfsException e)
-        {
-            // sysfs or a definition's directory failed underneath (a dead FUSE mount gives ENOTCONN): say where and why.
-            context.Error.Write(RootCheck.KilledSimulator(environment) ?? $"Error: {e.Path}: {MdevctlException.OsError(e.Errno)}\n");
-            return 1;
-        }
     }
 
     /// <summary>The most a <c>--jsonfile</c> may hold: a device's configuration is a few hundred bytes.</summary>

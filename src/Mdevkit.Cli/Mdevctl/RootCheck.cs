@@ -40,7 +40,7 @@ internal static class RootCheck
             }
             environment.CheckInstallation();
         }
-        if (atSystemRoot && !HasParentsOrDefinitions(environment) && SimMounts.ServedRoots() is [var running, ..])
+        if (atSystemRoot && !environment.HasParentsOrDefinitions() && SimMounts.ServedRoots() is [var running, ..])
         {
             warn($"No mediated device parents or definitions under /, but a simulated host is running at {running}: {Fix(running, hasRootOption)}");
         }
@@ -63,8 +63,4 @@ internal static class RootCheck
     private static string Fix(string simulatorRoot, bool hasRootOption) => hasRootOption
         ? $"use --root {simulatorRoot} (or MDEVCTL_ENV_ROOT={simulatorRoot})"
         : $"use MDEVCTL_ENV_ROOT={simulatorRoot}, or run the command through 'mdevkit sim exec --root {simulatorRoot} -- …'";
-
-    private static bool HasParentsOrDefinitions(MdevctlEnvironment environment) =>
-        environment.Sysfs.GetParentNames().Count > 0
-        || Directory.EnumerateDirectories(environment.ConfigDirectory).Any(directory => Path.GetFileName(directory) != MdevctlEnvironment.ScriptsDirectoryName);
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Mdevkit.Management;
-using Mdevkit.Sysfs;
 
 namespace Mdevkit.Cli.Mdevctl;
 
@@ -14,15 +13,7 @@ internal static class TypesCommand
         var command = new Command("types", "List available mediated device types") { parent, dumpJson };
         command.SetAction(parse => MdevctlContext.Run(parse, root, context =>
         {
-            IReadOnlyList<(string, IReadOnlyList<MdevTypeInfo>)> types;
-            try
-            {
-                types = context.Inventory.Types(parse.GetValue(parent));
-            }
-            catch (SysfsException e)
-            {
-                throw new MdevctlException(MdevctlException.OsError(e.Errno));
-            }
+            var types = context.Inventory.Types(parse.GetValue(parent));
             context.Output.Write(parse.GetValue(dumpJson) ? MdevctlFormat.TypesJson(types) : MdevctlFormat.TypesText(types));
             return 0;
         }));

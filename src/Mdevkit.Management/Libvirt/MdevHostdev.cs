@@ -31,7 +31,7 @@ public static class MdevHostdev
         {
             throw new NodeDeviceException($"no mediated device {MdevUuid.Format(uuid)} is running or defined");
         }
-        var typeInfo = (environment.Sysfs.ParentExists(parent) ? environment.Sysfs.GetTypes(parent) : []).FirstOrDefault(candidate => candidate.Id == type)
+        var typeInfo = (environment.Sysfs.ParentExists(parent) ? SysfsReads.Read(() => environment.Sysfs.GetTypes(parent)) : []).FirstOrDefault(candidate => candidate.Id == type)
             ?? throw new NodeDeviceException($"parent {parent} does not offer type {type} now, so its device API is unknown");
         return Create(uuid, typeInfo);
     }

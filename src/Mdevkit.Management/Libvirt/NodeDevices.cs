@@ -35,7 +35,7 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         var devices = new List<NodeDevice>();
         if (active)
         {
-            devices.AddRange(Sysfs.GetParentNames().Select(ParentDevice).OfType<NodeDevice>());
+            devices.AddRange(SysfsReads.Read(Sysfs.GetParentNames).Select(ParentDevice).OfType<NodeDevice>());
             devices.AddRange(inventory.Active().Select(device => MdevDevice(device, device.Config)));
         }
         if (inactive)
@@ -69,7 +69,7 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
     /// <summary>The sysfs name (mdevctl's parent address) of the registered parent libvirt calls <paramref name="nodeName"/>.</summary>
     /// <exception cref="NodeDeviceException">No registered parent has that name.</exception>
     public string ParentAddress(string nodeName) =>
-        Sysfs.GetParentNames().FirstOrDefault(parent => ParentNodeName(parent) == nodeName)
+        SysfsReads.Read(Sysfs.GetParentNames).FirstOrDefault(parent => ParentNodeName(parent) == nodeName)
             ?? throw new NodeDeviceException($"Node device not found: no parent device with matching name '{nodeName}'");
 
     private IReadOnlyList<ListedDevice> Defined()
@@ -149,9 +149,9 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         var address = PciAddress.TryParse(parent, out var parsed)
             ? parsed
             : throw new NodeDeviceException($"failed to parse the PCI address from sysfs name '{parent}'");
-        var numa = HexOrDecimal(Sysfs.ReadOptionalAttribute(location.Path, SysfsNames.NumaNode), NumberStyles.AllowLeadingSign);
+        var numa = HexOrDecimal(SysfsReads.Read(() => Sysfs.ReadOptionalAttribute(location.Path, SysfsNames.NumaNode)), NumberStyles.AllowLeadingSign);
         var members = location.IommuGroup is { } group
-            ? Sysfs.GetIommuGroupDevices(group).Select(name => PciAddress.TryParse(name, out var member) ? member : (PciAddress?)null).OfType<PciAddress>().ToList()
+            ? SysfsReads.Read(() => Sysfs.GetIommuGroupDevices(group)).Select(name => PciAddress.TryParse(name, out var member) ? member : (PciAddress?)null).OfType<PciAddress>().ToList()
             : [];
         return
         [
@@ -193,7 +193,7 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         new XAttribute("function", $"0x{address.Function.ToString(CultureInfo.InvariantCulture)}"));
 
     private uint? HexAttribute(DeviceLocation location, string attribute) =>
-        (uint?)HexOrDecimal(Sysfs.ReadOptionalAttribute(location.Path, attribute), NumberStyles.AllowHexSpecifier);
+        (uint?)HexOrDecimal(SysfsReads.Read(() => Sysfs.ReadOptionalAttribute(location.Path, attribute)), NumberStyles.AllowHexSpecifier);
 
     // sysfs shows ids as 0x-prefixed hex and the NUMA node as a signed decimal.
     private static long? HexOrDecimal(string? text, NumberStyles style)

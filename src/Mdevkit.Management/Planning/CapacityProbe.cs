@@ -14,7 +14,7 @@ public sealed class CapacityProbe(MdevctlEnvironment environment, DefinitionStor
         {
             throw new MdevctlException($"Unable to find parent device '{parent}'");
         }
-        var active = environment.Sysfs.GetActiveDevices().Count(device => device.Parent == parent);
+        var active = SysfsReads.Read(environment.Sysfs.GetActiveDevices).Count(device => device.Parent == parent);
         if (active > 0)
         {
             throw new MdevctlException($"Parent {parent} has {active} active device{(active == 1 ? "" : "s")}; probing needs an idle parent (stop them first)");
@@ -38,7 +38,7 @@ public sealed class CapacityProbe(MdevctlEnvironment environment, DefinitionStor
     private sealed class Target(MdevctlEnvironment environment, DefinitionStore definitions, DeviceManager manager, string parent) : IProbeTarget
     {
         public IReadOnlyDictionary<string, int> Availability() =>
-            environment.Sysfs.GetTypes(parent).ToDictionary(type => type.Id, type => type.AvailableInstances);
+            SysfsReads.Read(() => environment.Sysfs.GetTypes(parent)).ToDictionary(type => type.Id, type => type.AvailableInstances);
 
         public Guid Create(string type)
         {

@@ -120,11 +120,11 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     // model does not know, its current offer as independent types) and what already runs on it.
     private List<(Bin Bin, bool Probed)> Parents()
     {
-        var running = environment.Sysfs.GetActiveDevices();
+        var running = SysfsReads.Read(environment.Sysfs.GetActiveDevices);
         var parents = new List<(Bin, bool)>();
-        foreach (var parent in environment.Sysfs.GetParentNames().Order(StringComparer.Ordinal))
+        foreach (var parent in SysfsReads.Read(environment.Sysfs.GetParentNames).Order(StringComparer.Ordinal))
         {
-            var offer = environment.Sysfs.GetTypes(parent);
+            var offer = SysfsReads.Read(() => environment.Sysfs.GetTypes(parent));
             // A type the model never saw means the driver changed since the probe: plan from today's offer instead.
             var stored = store.TryLoad(parent) is { } model && offer.All(type => model.Types.Any(known => known.Type == type.Id)) ? model : null;
             parents.Add(stored is not null

@@ -122,6 +122,6 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         {
             throw new MdevctlException($"Unable to find parent device '{parent}'");
         }
-        return environment.Sysfs.GetTypes(parent).FirstOrDefault(candidate => candidate.Id == type)?.AvailableInstances;
+        return SysfsReads.Read(() => environment.Sysfs.GetTypes(parent)).FirstOrDefault(candidate => candidate.Id == type)?.AvailableInstances;
     }
 }
