@@ -25,24 +25,24 @@ public sealed class ConcurrencyTests : IDisposable
     private CommandResult Mdevkit(params string[] arguments) => RunningSimulator.Run([.. arguments, "--root", _root.Path]);
 
     // Starts every command, then waits for each.
-    private static CommandResult[] RunAtOnce(IEnumerable<string[]> commands)
+    private static CommandResult[] RunAtOnce(IEnumerable<string[]> commands) => [.. commands.Select(Begin).ToList().Select(Finish)];
+
+    private static (Process Process, Task<string> Output, Task<string> Error) Begin(string[] arguments)
     {
-        var running = commands.Select(arguments =>
+        var start = new ProcessStartInfo(RunningSimulator.Mdevkit) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
         {
-            var start = new ProcessStartInfo(RunningSimulator.Mdevkit) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-            var process = Process.Start(start)!;
-            return (Process: process, Output: process.StandardOutput.ReadToEndAsync(), Error: process.StandardError.ReadToEndAsync());
-        }).ToList();
-        return [.. running.Select(command =>
-        {
-            using var process = command.Process;
-            process.WaitForExit();
-            return new CommandResult(process.ExitCode, command.Output.Result, command.Error.Result);
-        })];
+            start.ArgumentList.Add(argument);
+        }
+        var process = Process.Start(start)!;
+        return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+    }
+
+    private static CommandResult Finish((Process Process, Task<string> Output, Task<string> Error) command)
+    {
+        using var process = command.Process;
+        process.WaitForExit();
+        return new CommandResult(process.ExitCode, command.Output.Result, command.Error.Result);
     }
 
     private Guid[] DefineDevices(string parent, string type, int count) => [.. Enumerable.Range(0, count).Select(_ =>
@@ -114,8 +114,13 @@ public sealed class ConcurrencyTests : IDisposable
         Assert.Equal(new[] { $"{inner}", outer.Output.Trim() }.Order(StringComparer.Ordinal), Directory.GetFiles(_root.Join("etc/mdevctl.d/mdpy")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void StartGroupAndStopGroup_AtOnce_LeaveAllOrNoneRunning()
+    // The first command is held inside its lock halfway through the group (a callout script waits at the
+    // 11th member), and only then is the second started: it must wait for the whole of the first, so the
+    // group ends all running or all stopped, and which one is known.
+    [Theory]
+    [InlineData("start", "stop")]
+    [InlineData("stop", "start")]
+    public void GroupStartAndStop_SecondArrivesHalfwayThroughTheFirst_WaitsForAllOfIt(string first, string second)
     {
         using var simulator = new RunningSimulator("samples", nameof(ConcurrencyTests));
         var root = simulator.Root;
@@ -126,13 +131,45 @@ public sealed class ConcurrencyTests : IDisposable
         }).ToArray();
         var add = RunningSimulator.Run(["group", "add", "vm1", .. devices, "--root", root]);
         Assert.True(add.ExitCode == 0, add.Error);
+        if (first == "stop")
+        {
+            var start = RunningSimulator.Run("start", "--group", "vm1", "--root", root);
+            Assert.True(start.ExitCode == 0, start.Error);
+        }
+        var (reached, release) = (simulator.Join("reached"), simulator.Join("release"));
+        var script = simulator.Join("usr/lib/mdevctl/scripts.d/callouts/hold.sh");
+        File.WriteAllText(script, $"""
+            #!/bin/sh
+            cat > /dev/null
+            if [ "$4" = pre ] && [ "$6" = {first} ] && [ "${"{"}10{"}"}" = {devices[10]} ]; then
+              touch '{reached}'
+              while [ ! -e '{release}' ]; do sleep 0.01; done
+            fi
+            exit 0
+            """);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var results = RunAtOnce([["start", "--group", "vm1", "--root", root], ["stop", "--group", "vm1", "--root", root]]);
+        var firstCommand = Begin([first, "--group", "vm1", "--root", root]);
+        WaitFor(() => File.Exists(reached) || firstCommand.Process.HasExited);
+        var secondCommand = Begin([second, "--group", "vm1", "--root", root]);
+        var secondWaited = !secondCommand.Process.WaitForExit(TimeSpan.FromMilliseconds(500));
+        File.WriteAllText(release, "");
+        var results = new[] { Finish(firstCommand), Finish(secondCommand) };
 
         Assert.All(results, result => Assert.True(result.ExitCode == 0, result.Error));
-        var (started, stopped) = (results[0].Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, results[1].Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.True(secondWaited, $"{second} --group finished while {first} --group was halfway");
+        var lines = results.Select(result => result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         var running = Directory.GetFileSystemEntries(simulator.Join("sys/bus/mdev/devices")).Length;
-        // Either stop came first and found nothing running, or it stopped all that start had started.
-        Assert.Contains((started, stopped, running), new[] { (20, 0, 20), (20, 20, 0) });
+        Assert.Equal((20, 20, second == "start" ? 20 : 0), (lines.First(), lines.Last(), running));
+    }
+
+    private static void WaitFor(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            Thread.Sleep(10);
+        }
     }
 }
