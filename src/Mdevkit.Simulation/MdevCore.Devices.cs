@@ -156,9 +156,7 @@ public sealed partial class MdevCore
         _tree.CreateLink(device.Directory, SysfsNames.Driver, driverDirectory);
         foreach (var attribute in driver.DeviceAttributes(device))
         {
-            var slash = attribute.RelativePath.LastIndexOf('/');
-            var directory = slash < 0 ? device.Directory : _tree.EnsureDirectory(device.Directory.Path + "/" + attribute.RelativePath[..slash]);
-            _tree.CreateAttribute(directory, attribute.RelativePath[(slash + 1)..], attribute.Mode, attribute.Show, attribute.Store);
+            AddVendorAttribute(device.Directory, attribute);
         }
         _uevents.Enqueue("bind", device.Directory.Path, MdevSubsystem, ("DRIVER", driver.Name));
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Mdevkit.Simulation.Tree;
 using Mdevkit.Sysfs;
 
@@ -241,14 +240,7 @@ public sealed partial class MdevCore
                 return -(int)accessed;
             }
             var use = core.GetUse(device);
-            var text = Encoding.ASCII.GetBytes($"state {use.State.Name()}\nrelease_requests {use.ReleaseRequests}\n");
-            if (offset >= text.Length)
-            {
-                return 0;
-            }
-            var count = Math.Min(buffer.Length, text.Length - (int)offset);
-            text.AsSpan((int)offset, count).CopyTo(buffer);
-            return count;
+            return CopyText($"state {use.State.Name()}\nrelease_requests {use.ReleaseRequests}\n", offset, buffer);
         }
 
         public int Write(ReadOnlySpan<byte> data, Caller writer)

@@ -10,8 +10,17 @@ public sealed partial class MdevCore
     /// Brings a parent device up and registers it with the mdev core (<c>mdev_register_parent</c>):
     /// its directory, the type directories, the <c>mdev_bus</c> class link, and the
     /// <c>MDEV_STATE=registered</c> change event that mdevctl's udev rule starts devices on.
+    /// A driver without types only binds the device; see <see cref="IMdevDriver"/>.
     /// </summary>
-    internal ParentDevice Register(ParentBlueprint blueprint) => Change(() =>
+    internal ParentDevice Register(ParentBlueprint blueprint) => Change(() => RegisterLocked(blueprint));
+
+    /// <summary>
+    /// Unregisters a parent and takes its device away (driver unbind plus hot-unplug): its virtual functions
+    /// go first, then every child mdev, as <c>mdev_unregister_parent</c> does, then the parent's directory.
+    /// </summary>
+    internal void Unregister(ParentDevice parent) => Change(() => UnregisterLocked(parent));
+
+    private ParentDevice RegisterLocked(ParentBlueprint blueprint)
     {
         if (_parents.ContainsKey(blueprint.Name))
         {
@@ -40,7 +49,13 @@ public sealed partial class MdevCore
         {
             parent.IommuGroup = _iommuGroups.Add(directory);
         }
+        _parents.Add(blueprint.Name, parent);
         _uevents.Enqueue("add", blueprint.DevicePath, SubsystemName(blueprint));
+        AddFunctionFiles(parent);
+        if (!parent.IsMdevParent)
+        {
+            return parent;
+        }
 
         var mdevDriverDirectory = _tree.EnsureDirectory(SysfsPaths.MdevBusDrivers + "/" + driver.Name);
         _tree.EnsureDirectory(mdevDriverDirectory.Path + "/module");
@@ -55,22 +70,19 @@ public sealed partial class MdevCore
             }
         }
         parent.ClassLink = _tree.CreateLink(_tree.EnsureDirectory(SysfsPaths.MdevBusClass), blueprint.Name, directory);
-        _parents.Add(blueprint.Name, parent);
         _uevents.Enqueue("change", blueprint.DevicePath, SubsystemName(blueprint), ("MDEV_STATE", "registered"));
         return parent;
-    });
+    }
 
-    /// <summary>
-    /// Unregisters a parent and takes its device away (driver unbind plus hot-unplug): every child
-    /// mdev is removed first, as <c>mdev_unregister_parent</c> does, then the parent's directory.
-    /// </summary>
-    internal void Unregister(ParentDevice parent) => Change(() =>
+    private bool UnregisterLocked(ParentDevice parent)
     {
         if (!_parents.Remove(parent.Name))
         {
             return false;
         }
         parent.IsUnregistering = true;
+        DisableVirtualFunctions(parent);
+        RemoveVfioFiles(parent);
         if (parent.ClassLink is not null)
         {
             _tree.Remove(parent.ClassLink);
@@ -86,8 +98,8 @@ public sealed partial class MdevCore
         if (parent.TypesDirectory is not null)
         {
             _tree.Remove(parent.TypesDirectory);
+            _uevents.Enqueue("change", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ("MDEV_STATE", "unregistered"));
         }
-        _uevents.Enqueue("change", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ("MDEV_STATE", "unregistered"));
         if (parent.IommuGroup is { } group)
         {
             _iommuGroups.Release(group, parent.Directory);
@@ -99,7 +111,64 @@ public sealed partial class MdevCore
         _tree.Remove(parent.Directory);
         _uevents.Enqueue("remove", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint));
         return true;
-    });
+    }
+
+    // What the bound driver adds besides mdev: its own attributes, SR-IOV, VFIO. Their callbacks run under
+    // the core lock, so driver state shared by sibling functions needs no lock of its own.
+    private void AddFunctionFiles(ParentDevice parent)
+    {
+        if (parent.Driver is IFunctionAttributesHook attributes)
+        {
+            foreach (var attribute in attributes.FunctionAttributes(parent))
+            {
+                AddVendorAttribute(parent.Directory, attribute with
+                {
+                    Show = attribute.Show is { } show ? () => Locked(() => show()) : null,
+                    Store = attribute.Store is { } store ? (data, caller) => StoreLocked(store, data, caller) : null,
+                });
+            }
+        }
+        if (parent.Driver is ISriovHook sriov)
+        {
+            AddSriovFiles(parent, sriov);
+        }
+        if (parent.Driver is IVfioFunctionHook)
+        {
+            AddVfioFiles(parent);
+        }
+    }
+
+    // A vendor attribute at its path below a device directory, making the subdirectories on the way.
+    private void AddVendorAttribute(SysfsDirectory device, VendorAttribute attribute)
+    {
+        var slash = attribute.RelativePath.LastIndexOf('/');
+        var directory = slash < 0 ? device : _tree.EnsureDirectory(device.Path + "/" + attribute.RelativePath[..slash]);
+        _tree.CreateAttribute(directory, attribute.RelativePath[(slash + 1)..], attribute.Mode, attribute.Show, attribute.Store);
+    }
+
+    private T Locked<T>(Func<T> read)
+    {
+        lock (_lock)
+        {
+            return read();
+        }
+    }
+
+    // The span cannot enter a lambda, so the store gets its own critical section rather than Change's.
+    private Errno StoreLocked(StoreHandler store, ReadOnlySpan<byte> data, Caller caller)
+    {
+        try
+        {
+            lock (_lock)
+            {
+                return store(data, caller);
+            }
+        }
+        finally
+        {
+            _uevents.Deliver();
+        }
+    }
 
     private void AddTypeDirectory(MdevType type)
     {

@@ -12,7 +12,11 @@ public record MdevTypeSpec(string SysfsName, string? PrettyName);
 /// What a vendor driver registers for one parent device: the kernel's <c>struct mdev_driver</c> plus its
 /// type array. The core owns everything generic (layout, text, UUIDs, duplicates, counting, links,
 /// uevents); a driver states facts and answers a few hooks. Optional behaviour comes from the optional
-/// interfaces <see cref="IAvailabilityHook"/>, <see cref="IDescriptionHook"/> and <see cref="ITypeVisibilityHook"/>.
+/// interfaces <see cref="IAvailabilityHook"/>, <see cref="IDescriptionHook"/> and <see cref="ITypeVisibilityHook"/>;
+/// what a PCI driver does with its device besides mdev from <see cref="IFunctionAttributesHook"/>,
+/// <see cref="ISriovHook"/> and <see cref="IVfioFunctionHook"/>. A driver that declares no types does not register
+/// the device with the mdev core at all: the device is only bound (an SR-IOV physical function whose virtual
+/// functions carry the vGPUs, or a virtual function the vendor hands to VFIO itself).
 /// </summary>
 public interface IMdevDriver
 {
@@ -57,6 +61,44 @@ public interface ITypeVisibilityHook
 {
     /// <summary>Whether the type's directory exists now; asked after every create and remove on the parent.</summary>
     bool IsVisible(MdevTypeSpec type);
+}
+
+/// <summary>A driver with attributes of its own in the bound device's directory (a PCI driver's <c>dev_groups</c>).</summary>
+/// <remarks>The core runs their show and store callbacks under its lock, so they may read and change the driver's state.</remarks>
+public interface IFunctionAttributesHook
+{
+    /// <summary>The attributes, at paths relative to the device directory.</summary>
+    IEnumerable<VendorAttribute> FunctionAttributes(ParentDevice device);
+}
+
+/// <summary>
+/// A physical function's driver with SR-IOV (the PCI driver's <c>sriov_configure</c>): the PCI core then shows
+/// <c>sriov_totalvfs</c> and <c>sriov_numvfs</c>, and makes or removes the virtual functions the driver describes.
+/// </summary>
+public interface ISriovHook
+{
+    /// <summary>What <c>sriov_totalvfs</c> shows.</summary>
+    int TotalVfs { get; }
+
+    /// <summary>The routing-id distance from the physical function to its first virtual function.</summary>
+    int FirstVfOffset { get; }
+
+    /// <summary>Virtual function <paramref name="index"/> (from 0) at <paramref name="address"/>, bound to its driver.</summary>
+    ParentBlueprint VirtualFunction(ParentDevice physicalFunction, int index, PciAddress address);
+
+    /// <summary>Asked before the core enables <paramref name="numVfs"/> virtual functions, or disables them (0); an errno refuses.</summary>
+    Errno Configure(ParentDevice physicalFunction, int numVfs);
+}
+
+/// <summary>
+/// A driver that registers the device itself with VFIO (NVIDIA's vendor-specific VFIO on a virtual function): the
+/// core adds <c>vfio-dev/vfioN</c>, the character device <c>/dev/vfio/devices/vfioN</c> and the group node of the
+/// device's IOMMU group, one holder at a time.
+/// </summary>
+public interface IVfioFunctionHook
+{
+    /// <summary>Whether the device can be opened now; an errno refuses the open. Asked under the core lock.</summary>
+    Errno CanOpen(ParentDevice device);
 }
 
 /// <summary>A vendor attribute of a device, at a path relative to the device directory (e.g. <c>vendor/memory</c>).</summary>

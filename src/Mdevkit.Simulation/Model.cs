@@ -97,6 +97,23 @@ public sealed class ParentDevice
     internal SysfsLink? SubsystemLink { get; set; }
 
     internal int? IommuGroup { get; set; }
+
+    /// <summary>Whether the driver registered the device with the mdev core; a device it only binds has no types.</summary>
+    public bool IsMdevParent => Driver.Types.Count > 0;
+
+    /// <summary>The physical function of a virtual function (its <c>physfn</c>); null for other devices.</summary>
+    public ParentDevice? PhysicalFunction { get; internal set; }
+
+    /// <summary>A physical function's enabled virtual functions, in index order. Guarded by the core lock.</summary>
+    internal List<ParentDevice> VirtualFunctions { get; } = [];
+
+    /// <summary>Whether a process holds the device's VFIO nodes (<see cref="IVfioFunctionHook"/>); ask under the core lock.</summary>
+    public bool IsHeld => VfioUse?.HolderPid is not null;
+
+    // The use of a device the driver registered with VFIO itself, and its cdev number. Guarded by the core lock.
+    internal DeviceUse? VfioUse { get; set; }
+
+    internal int? VfioNumber { get; set; }
 }
 
 /// <summary>A type a parent offers, and its directory under <c>mdev_supported_types</c>.</summary>

@@ -78,7 +78,8 @@ public sealed class SimulatedHost
     {
         lock (_hotplugLock)
         {
-            if (!Core.TryGetParent(parentName, out var parent))
+            // A virtual function is no slot of the machine: it comes and goes with its physical function's sriov_numvfs.
+            if (!_hardware.ContainsKey(parentName) || !Core.TryGetParent(parentName, out var parent))
             {
                 return Errno.ENODEV;
             }
@@ -91,13 +92,13 @@ public sealed class SimulatedHost
     /// <summary>
     /// Reboots: every device is gone and every present parent registers afresh with a new driver
     /// instance (so the registered uevents that start autostart devices are sent again).
-    /// Unplugged parents stay unplugged.
+    /// Unplugged parents stay unplugged; SR-IOV virtual functions stay off until something enables them.
     /// </summary>
     public void Reboot()
     {
         lock (_hotplugLock)
         {
-            var present = Core.Parents.Select(parent => parent.Blueprint).ToArray();
+            var present = Core.Parents.Where(parent => _hardware.ContainsKey(parent.Name)).Select(parent => parent.Blueprint).ToArray();
             foreach (var parent in Core.Parents)
             {
                 Core.Unregister(parent);

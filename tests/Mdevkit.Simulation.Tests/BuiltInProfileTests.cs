@@ -7,7 +7,7 @@ public sealed class BuiltInProfileTests
     [Fact]
     public void BuiltInNames_All_AreTheShippedProfiles()
     {
-        Assert.Equal(["default", "gvt", "large", "nvidia", "s390", "samples"], HostProfile.BuiltInNames);
+        Assert.Equal(["default", "gvt", "large", "nvidia", "nvidia-ada", "nvidia-ampere", "nvidia-mixed", "s390", "samples"], HostProfile.BuiltInNames);
     }
 
     [Theory]

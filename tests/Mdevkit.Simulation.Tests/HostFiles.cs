@@ -56,6 +56,15 @@ internal static class HostFiles
             .SelectMany(parent => parent.Types.Where(type => type.Directory is not null).Select(type => (parent, type)))
             .ToDictionary(pair => $"{pair.parent.Name}/{pair.type.Id}", pair => host.Available(pair.parent.Name, pair.type.Id));
 
+    /// <summary>Enables <paramref name="count"/> virtual functions on every SR-IOV physical function.</summary>
+    public static void EnableVfs(this SimulatedHost host, int count)
+    {
+        foreach (var parent in host.Core.Parents.Where(parent => host.Exists($"{parent.Directory.Path}/sriov_totalvfs")))
+        {
+            Assert.Equal(Errno.None, host.Write($"{parent.Directory.Path}/sriov_numvfs", $"{count}\n"));
+        }
+    }
+
     public static SimulatedHost Boot(string profile) => SimulatedHost.Boot(Profiles.HostProfile.Load(profile));
 
     /// <summary>Parses a profile given as JSON text.</summary>

@@ -6,7 +6,7 @@ public sealed class ProfileErrorTests
 {
     [Theory]
     [InlineData("""{ "driver": "amdgpu" }""", "parents[0] (amdgpu): unknown driver 'amdgpu' (known: mtty, mdpy, mbochs, nvidia, i915, vfio_ccw, vfio_ap)")]
-    [InlineData("""{ "driver": "mtty" }, { "driver": "nvidia", "model": "P40" }""", "parents[1] (nvidia): unknown model 'P40' (known: M60)")]
+    [InlineData("""{ "driver": "mtty" }, { "driver": "nvidia", "model": "P40" }""", "parents[1] (nvidia): unknown model 'P40' (known: M60, A40, L40S)")]
     [InlineData("""{ "driver": "nvidia", "ports": 4 }""", "'ports' is not a parameter of this driver (it takes: model, hideUnavailableTypes)")]
     [InlineData("""{ "driver": "i915", "model": "M60" }""", "'model' is not a parameter of this driver (it takes: apertureMB, hiddenMB, fences)")]
     [InlineData("""{ "driver": "vfio_ccw", "adapters": "5" }""", "'adapters' is not a parameter of this driver (it takes: operational)")]

@@ -51,16 +51,28 @@ public class NvidiaDriver : MdevDriver<NvidiaDriver.VgpuType>, IAvailabilityHook
 
     /// <summary>A vGPU type: the profile's display heads, frame rate limit, framebuffer and how many fit on one GPU.</summary>
     public sealed record VgpuType(string SysfsName, string PrettyName, int Heads, int FrameRateLimit, int FramebufferMB, string MaxResolution, int MaxInstances)
-        : MdevTypeSpec(SysfsName, PrettyName);
+        : MdevTypeSpec(SysfsName, PrettyName)
+    {
+        /// <summary>The one line the proprietary driver shows as the type's <c>description</c>.</summary>
+        public string Description =>
+            $"num_heads={Heads}, frl_config={FrameRateLimit}, framebuffer={FramebufferMB}M, max_resolution={MaxResolution}, max_instance={MaxInstances}\n";
+    }
 
-    /// <summary>The models whose type tables exist.</summary>
-    public static IReadOnlyCollection<string> Models => s_models.Keys;
+    /// <summary>The models whose type tables exist, of every era.</summary>
+    public static IReadOnlyCollection<string> Models => [.. s_models.Keys, .. NvidiaSriov.Models];
 
-    /// <summary>A GPU at <paramref name="address"/> bound to <c>nvidia</c>.</summary>
+    /// <summary>
+    /// A GPU at <paramref name="address"/> bound to <c>nvidia</c>: a time-sliced one is the mdev parent itself,
+    /// an SR-IOV one (<see cref="NvidiaSriov"/>) offers its vGPUs on virtual functions once they are enabled.
+    /// </summary>
     public static ParentBlueprint Blueprint(ParentSpec spec, string address)
     {
-        VendorDrivers.Accept(spec, "model", "hideUnavailableTypes");
         var model = spec.Model ?? DefaultModel;
+        if (NvidiaSriov.TryBlueprint(spec, model, address) is { } sriov)
+        {
+            return sriov;
+        }
+        VendorDrivers.Accept(spec, "model", "hideUnavailableTypes");
         if (!s_models.TryGetValue(model, out var types))
         {
             throw new ProfileException($"unknown model '{model}' (known: {string.Join(", ", Models)})");
@@ -83,11 +95,7 @@ public class NvidiaDriver : MdevDriver<NvidiaDriver.VgpuType>, IAvailabilityHook
         _active is null || _active == type ? (uint)(Own(type).MaxInstances - _used) : 0;
 
     /// <inheritdoc/>
-    public string ShowDescription(MdevTypeSpec type)
-    {
-        var t = Own(type);
-        return $"num_heads={t.Heads}, frl_config={t.FrameRateLimit}, framebuffer={t.FramebufferMB}M, max_resolution={t.MaxResolution}, max_instance={t.MaxInstances}\n";
-    }
+    public string ShowDescription(MdevTypeSpec type) => Own(type).Description;
 
     /// <summary>
     /// Takes a slot of the GPU. A conflicting type or a full GPU fails with EINVAL: that is what users of
@@ -113,18 +121,18 @@ public class NvidiaDriver : MdevDriver<NvidiaDriver.VgpuType>, IAvailabilityHook
         }
     }
 
-    /// <summary><c>nvidia/vgpu_params</c>: management tools store <c>key=value</c> text in it and read it back.</summary>
-    protected override IEnumerable<VendorAttribute> DeviceAttributes(MdevDevice device, VgpuType type)
+    /// <inheritdoc/>
+    protected override IEnumerable<VendorAttribute> DeviceAttributes(MdevDevice device, VgpuType type) => [VgpuParams()];
+
+    /// <summary><c>nvidia/vgpu_params</c> of a new vGPU: management tools store <c>key=value</c> text in it and read it back.</summary>
+    internal static VendorAttribute VgpuParams()
     {
         var parameters = "";
-        return
-        [
-            new VendorAttribute("nvidia/vgpu_params", SysfsAttribute.ReadWrite, () => parameters, (data, _) =>
-            {
-                parameters = Encoding.UTF8.GetString(data);
-                return Errno.None;
-            }),
-        ];
+        return new VendorAttribute("nvidia/vgpu_params", SysfsAttribute.ReadWrite, () => parameters, (data, _) =>
+        {
+            parameters = Encoding.UTF8.GetString(data);
+            return Errno.None;
+        });
     }
 
     // The variant whose unavailable types vanish from mdev_supported_types instead of showing 0.
