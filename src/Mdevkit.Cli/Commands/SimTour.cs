@@ -13,13 +13,13 @@ internal static class SimTour
 {
     public static int Run(SimulatedHost host, TextWriter output)
     {
-        output.WriteLine($"Simulated host '{host.ProfileName}': {host.Core.Parents.Count} parents");
+        output.WriteLine($"Simulated host '{host.ProfileName}': {MdevParents(host).Count()} parents");
         var initial = WriteOffer(host, output);
 
         output.WriteLine();
         output.WriteLine("Creating one device on each parent (echo UUID > .../create):");
         var created = new List<(ParentDevice Parent, string Uuid)>();
-        foreach (var parent in host.Core.Parents)
+        foreach (var parent in MdevParents(host))
         {
             var type = parent.Types.FirstOrDefault(type => type.Directory is not null && host.Core.GetAvailableInstances(type) > 0);
             if (type is null)
@@ -55,7 +55,7 @@ internal static class SimTour
     private static string WriteOffer(SimulatedHost host, TextWriter output)
     {
         var text = new StringBuilder();
-        foreach (var parent in host.Core.Parents)
+        foreach (var parent in MdevParents(host))
         {
             text.AppendLine();
             text.AppendLine($"{parent.Name}  ({parent.Directory.Path}, {parent.Devices.Count} devices)");
@@ -71,6 +71,9 @@ internal static class SimTour
         output.Write(text);
         return text.ToString();
     }
+
+    // An SR-IOV GPU's physical function offers nothing itself; its virtual functions appear once enabled.
+    private static IEnumerable<ParentDevice> MdevParents(SimulatedHost host) => host.Core.Parents.Where(parent => parent.IsMdevParent);
 
     private static string ReadFile(SysfsTree tree, string path)
     {
