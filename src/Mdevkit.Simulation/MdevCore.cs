@@ -30,7 +30,7 @@ public sealed partial class MdevCore
         _tree.EnsureDirectory(SysfsPaths.VfioGroups);
     }
 
-    /// <summary>The registered parents, ordered by name.</summary>
+    /// <summary>The registered parents, and the functions drivers only bind, ordered by name.</summary>
     public IReadOnlyList<ParentDevice> Parents
     {
         get

@@ -32,7 +32,10 @@ public sealed record ParentBlueprint(
     public ParentLifecycle Lifecycle { get; init; } = ParentLifecycle.Default;
 }
 
-/// <summary>A registered mdev parent (the kernel's <c>struct mdev_parent</c>).</summary>
+/// <summary>
+/// A device the core brought up: a registered mdev parent (the kernel's <c>struct mdev_parent</c>), or a PCI
+/// function its driver only binds (<see cref="IsMdevParent"/> false).
+/// </summary>
 public sealed class ParentDevice
 {
     // The mdev core's lock, which guards the device list.

@@ -162,6 +162,25 @@ public sealed class ThreadSafetyTests
     private static int CountNodes(SysfsNode node) =>
         1 + (node is SysfsDirectory directory ? directory.Children.Values.Sum(CountNodes) : 0);
 
+    [Fact]
+    public void SiblingVfs_RacingForTheGpu_GetExactlyWhatFits()
+    {
+        var host = HostFiles.Boot("nvidia-mixed");
+        host.EnableVfs(Threads);
+        var ampere = new Errno[Threads];
+        var vendorVfio = new Errno[Threads];
+
+        // Two 24 GB vGPUs fit on a 48 GB GPU: on the A40's VFs through mdev, on the L40S's through current_vgpu_type.
+        Race(i =>
+        {
+            ampere[i] = host.Create($"0000:41:0{(4 + i) / 8}.{(4 + i) % 8}", "nvidia-565", Guid.NewGuid());
+            vendorVfio[i] = host.Write($"sys/bus/pci/devices/0000:81:0{(4 + i) / 8}.{(4 + i) % 8}/nvidia/current_vgpu_type", "1155");
+        });
+
+        Assert.Equal((2, Threads - 2), (ampere.Count(result => result == Errno.None), ampere.Count(result => result == Errno.EINVAL)));
+        Assert.Equal((2, Threads - 2), (vendorVfio.Count(result => result == Errno.None), vendorVfio.Count(result => result == Errno.ENOSPC)));
+    }
+
     private static void Race(Action<int> action, int count = Threads)
     {
         using var start = new Barrier(count);
