@@ -20,8 +20,12 @@ public static class AgentApp
     public static WebApplication Build(AgentOptions options, string[]? args = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
-        // Under systemd: readiness through sd_notify, log lines in journald's format.
-        builder.Services.AddSystemd();
+        builder.Services.AddHostedService<SystemdNotifier>();
+        // Under systemd, whose journal gets the log through JOURNAL_STREAM: its priority prefixes, no colours.
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
+        {
+            builder.Logging.ClearProviders().AddSystemdConsole();
+        }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Default));
         AgentSocket.Prepare(options.Socket);

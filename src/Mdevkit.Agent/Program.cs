@@ -30,4 +30,5 @@ if (parsed.Errors.Count > 0)
     await Console.Error.WriteAsync($"Error: {parsed.Errors[0].Message}\n");
     return 2;
 }
-return await parsed.InvokeAsync();
+// The host shuts down gracefully on SIGTERM and SIGINT itself; the parser must not cut that short.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
