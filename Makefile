@@ -7,17 +7,19 @@ SBINDIR ?= $(PREFIX)/sbin
 UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 MANDIR ?= $(PREFIX)/share/man/man8
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 SCRIPTDIR ?= $(PREFIX)/lib/mdevctl/scripts.d
 SYSCONFDIR ?= /etc
 RID ?= linux-x64
 PUBLISHED := artifacts/publish/mdevkit
+PUBLISHED_AGENT := artifacts/publish-agent/mdevkitd
 VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 # What the binary is built from; bin/ and obj/ hold build output, which every build rewrites.
 SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -print) \
 	Directory.Build.props Directory.Packages.props global.json
 
 # Files install writes, and the links that give mdevkit mdevctl's names; uninstall removes only these.
-INSTALLED_FILES = $(SBINDIR)/mdevkit $(COMPLETIONDIR)/mdevkit $(MANDIR)/mdevkit.8 $(UDEVDIR)/60-mdevkit.rules
+INSTALLED_FILES = $(SBINDIR)/mdevkit $(COMPLETIONDIR)/mdevkit $(MANDIR)/mdevkit.8 $(UDEVDIR)/60-mdevkit.rules $(SBINDIR)/mdevkitd $(UNITDIR)/mdevkitd.service
 NAME_LINKS = $(SBINDIR)/mdevctl $(SBINDIR)/lsmdev $(COMPLETIONDIR)/mdevctl $(COMPLETIONDIR)/lsmdev $(MANDIR)/mdevctl.8 $(MANDIR)/lsmdev.8
 
 # Installed mdevctl packages (Debian's, or ours) own the mdevctl and lsmdev names and a udev rule of their
@@ -28,16 +30,20 @@ MDEVCTL_PACKAGES = $(if $(DESTDIR),,$(shell dpkg-query -W -f='$${db:Status-Abbre
 DEB_STAGING := artifacts/deb-staging/debian
 DEB_OUTPUT := artifacts/deb
 
-.PHONY: all install install-mdevkit install-mdevctl-names uninstall deb clean
+.PHONY: all install install-mdevkit install-agent install-mdevctl-names uninstall deb clean
 
-all: $(PUBLISHED)
+all: $(PUBLISHED) $(PUBLISHED_AGENT)
 
 $(PUBLISHED): $(SOURCES)
 	dotnet publish src/Mdevkit.Cli -c Release -r $(RID) -p:PublishAot=true -o artifacts/publish -nologo
 	@# dotnet publish leaves an up-to-date binary's time alone; make must see it newer than the sources.
 	touch $@
 
-install: install-mdevkit
+$(PUBLISHED_AGENT): $(SOURCES)
+	dotnet publish src/Mdevkit.Agent -c Release -r $(RID) -p:PublishAot=true -o artifacts/publish-agent -nologo
+	touch $@
+
+install: install-mdevkit install-agent
 	@packages='$(strip $(MDEVCTL_PACKAGES))'; \
 	if [ -n "$$packages" ]; then \
 	  echo "make install: skipped the mdevctl and lsmdev names and the udev rule, which the installed $$packages package provides; to have mdevkit take them, run make deb and install artifacts/deb/mdevkit-mdevctl_*.deb (it replaces Debian's mdevctl)"; \
@@ -56,6 +62,11 @@ install-mdevkit: $(PUBLISHED)
 	install -D -m 0644 dist/mdevkit.8 $(DESTDIR)$(MANDIR)/mdevkit.8
 	install -d -m 0755 $(DESTDIR)$(SCRIPTDIR)/callouts $(DESTDIR)$(SCRIPTDIR)/notifiers
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/mdevctl.d/scripts.d/callouts $(DESTDIR)$(SYSCONFDIR)/mdevctl.d/scripts.d/notifiers
+
+# The agent and its systemd unit (not enabled: that is the administrator's choice).
+install-agent: $(PUBLISHED_AGENT)
+	install -D -m 0755 $(PUBLISHED_AGENT) $(DESTDIR)$(SBINDIR)/mdevkitd
+	install -D -m 0644 dist/mdevkitd.service $(DESTDIR)$(UNITDIR)/mdevkitd.service
 
 install-mdevctl-names:
 	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(MANDIR)

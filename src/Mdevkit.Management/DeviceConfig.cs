@@ -133,7 +133,7 @@ public sealed record DeviceConfig(string MdevType, bool AutoStart, IReadOnlyList
 }
 
 /// <summary>A device configuration that cannot be read; the message is mdevctl's, after the file's path when it came from one.</summary>
-public sealed class ConfigException(string message) : MdevctlException(message)
+public sealed class ConfigException(string message) : InvalidInputException(message)
 {
     /// <summary>The definition file it was read from, when it was one.</summary>
     public string? Path { get; init; }

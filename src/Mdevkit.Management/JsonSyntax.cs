@@ -47,21 +47,21 @@ internal ref struct JsonSyntax
     /// <param name="type">The document's type information (source-generated).</param>
     /// <param name="what">What the document should be, for the message: "a plan".</param>
     /// <param name="path">Where the text came from.</param>
-    /// <exception cref="MdevctlException"><c>"PATH" is not WHAT: …</c>.</exception>
+    /// <exception cref="InvalidInputException"><c>"PATH" is not WHAT: …</c>.</exception>
     public static T Deserialize<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what, string path)
     {
         if (FindError(Encoding.UTF8.GetBytes(json)) is { } error)
         {
-            throw new MdevctlException($"\"{path}\" is not {what}: {error}");
+            throw new InvalidInputException($"\"{path}\" is not {what}: {error}");
         }
         try
         {
-            return JsonSerializer.Deserialize(json, type) ?? throw new MdevctlException($"\"{path}\" is not {what}: null at line 1");
+            return JsonSerializer.Deserialize(json, type) ?? throw new InvalidInputException($"\"{path}\" is not {what}: null at line 1");
         }
         catch (JsonException e)
         {
             // The reader's position is past the value, which is serde_json's column: the bytes up to and including it.
-            throw new MdevctlException($"\"{path}\" is not {what}: the value at {e.Path ?? "$"} does not fit at line {e.LineNumber + 1} column {e.BytePositionInLine}");
+            throw new InvalidInputException($"\"{path}\" is not {what}: the value at {e.Path ?? "$"} does not fit at line {e.LineNumber + 1} column {e.BytePositionInLine}");
         }
     }
 

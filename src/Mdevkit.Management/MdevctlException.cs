@@ -41,3 +41,9 @@ public class MdevctlException : Exception
         return text;
     }
 }
+
+/// <summary>
+/// What was given is malformed (a configuration, a device request, a plan), as opposed to refused by the host's
+/// state: the caller's to mend. An API answers it with 400 where a refusal gets 409.
+/// </summary>
+public class InvalidInputException(string message) : MdevctlException(message);

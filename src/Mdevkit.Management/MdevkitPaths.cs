@@ -12,6 +12,9 @@ public static class MdevkitPaths
     /// <summary>The root's lock (<see cref="RootLock"/>).</summary>
     public const string LockFile = RunDirectory + "/lock";
 
+    /// <summary>The agent's API socket (<c>mdevkitd</c>).</summary>
+    public const string AgentSocket = RunDirectory + "/mdevkitd.sock";
+
     /// <summary>Probed capacity models, one <c>&lt;parent&gt;.json</c> each.</summary>
     public const string CapacityDirectory = "var/lib/mdevkit/capacity";
 

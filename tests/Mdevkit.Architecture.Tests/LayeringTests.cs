@@ -13,6 +13,8 @@ public sealed class LayeringTests
         ["Mdevkit.Fuse"] = ["Mdevkit.Simulation", "Mdevkit.Sysfs"],
         // The simulator's host: a simulated kernel served through FUSE beside mdevctl's real directories.
         ["Mdevkit.SimHost"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse"],
+        // The agent runs on any root through Management; it never simulates.
+        ["mdevkitd"] = ["Mdevkit.Management", "Mdevkit.Sysfs"],
         ["mdevkit"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse", "Mdevkit.SimHost"],
     };
 
@@ -39,7 +41,12 @@ public sealed class LayeringTests
             directory = Path.GetDirectoryName(directory) ?? throw new InvalidOperationException("mdevkit.slnx not found above the test output");
         }
         var projects = Directory.GetDirectories(Path.Combine(directory, "src")).Select(Path.GetFileName);
-        var checkedNames = OurAssemblies().Select(assembly => assembly.GetName().Name == "mdevkit" ? "Mdevkit.Cli" : assembly.GetName().Name);
+        var checkedNames = OurAssemblies().Select(assembly => assembly.GetName().Name switch
+        {
+            "mdevkit" => "Mdevkit.Cli",
+            "mdevkitd" => "Mdevkit.Agent",
+            var name => name,
+        });
 
         Assert.Equal(projects.Order(StringComparer.Ordinal), checkedNames.Order(StringComparer.Ordinal));
     }
@@ -56,7 +63,7 @@ public sealed class LayeringTests
         Assert.Empty(others);
     }
 
-    private static bool IsOurs(string name) => name == "mdevkit" || name.StartsWith("Mdevkit.", StringComparison.Ordinal);
+    private static bool IsOurs(string name) => name is "mdevkit" or "mdevkitd" || name.StartsWith("Mdevkit.", StringComparison.Ordinal);
 
     private static IEnumerable<Assembly> OurAssemblies() =>
         Directory.GetFiles(AppContext.BaseDirectory, "*.dll")

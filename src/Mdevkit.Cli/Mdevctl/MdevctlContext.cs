@@ -16,10 +16,7 @@ internal sealed class MdevctlContext
         Environment = environment;
         Output = output;
         Error = error;
-        Definitions = new DefinitionStore(environment);
-        var callouts = new Callouts(environment, error);
-        Inventory = new DeviceInventory(environment, Definitions, callouts);
-        Manager = new DeviceManager(environment, Definitions, callouts);
+        Host = new ManagedHost(environment, error);
     }
 
     public MdevctlEnvironment Environment { get; }
@@ -28,11 +25,14 @@ internal sealed class MdevctlContext
 
     public TextWriter Error { get; }
 
-    public DefinitionStore Definitions { get; }
+    /// <summary>Every manager over the root.</summary>
+    public ManagedHost Host { get; }
 
-    public DeviceInventory Inventory { get; }
+    public DefinitionStore Definitions => Host.Definitions;
 
-    public DeviceManager Manager { get; }
+    public DeviceInventory Inventory => Host.Inventory;
+
+    public DeviceManager Manager => Host.Manager;
 
     /// <summary>A warning, through the environment's one sink: a log line in mdevctl's format.</summary>
     public void Warn(string message) => Environment.Warn(message);

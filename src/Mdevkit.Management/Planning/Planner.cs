@@ -76,7 +76,7 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
         var requests = JsonSyntax.Deserialize(text, PlanningJson.Default.ListDeviceRequest, "a request", path);
         return requests.Count > 0 && requests.All(request => request.Count > 0 && request.Type.Length > 0)
             ? requests
-            : throw new MdevctlException($"\"{path}\" is not a request: expected a non-empty array of {{\"type\", \"count\"}} with positive counts");
+            : throw new InvalidInputException($"\"{path}\" is not a request: expected a non-empty array of {{\"type\", \"count\"}} with positive counts");
     }
 
     /// <summary>Plans <paramref name="requests"/> on the host as it is now.</summary>

@@ -17,7 +17,7 @@ internal static class LibvirtCommands
         {
             try
             {
-                return body(context, new NodeDevices(context.Environment, context.Inventory));
+                return body(context, context.Host.NodeDevices);
             }
             catch (MdevctlException e)
             {

@@ -10,24 +10,19 @@ internal sealed class PlanningContext
     private PlanningContext(MdevctlContext mdevctl)
     {
         Mdevctl = mdevctl;
-        Models = new CapacityStore(mdevctl.Environment);
-        Groups = new GroupStore(mdevctl.Environment);
-        Probe = new CapacityProbe(mdevctl.Environment, mdevctl.Definitions, mdevctl.Manager, Models);
-        Planner = new Planner(mdevctl.Environment, Models);
-        Provisioning = new Provisioning(mdevctl.Environment, mdevctl.Manager, Groups, Planner);
     }
 
     public MdevctlContext Mdevctl { get; }
 
-    public CapacityStore Models { get; }
+    public CapacityStore Models => Mdevctl.Host.CapacityModels;
 
-    public GroupStore Groups { get; }
+    public GroupStore Groups => Mdevctl.Host.Groups;
 
-    public CapacityProbe Probe { get; }
+    public CapacityProbe Probe => Mdevctl.Host.Probe;
 
-    public Planner Planner { get; }
+    public Planner Planner => Mdevctl.Host.Planner;
 
-    public Provisioning Provisioning { get; }
+    public Provisioning Provisioning => Mdevctl.Host.Provisioning;
 
     /// <summary>A command with <c>--root</c> whose body gets the context; errors are rendered as the mdevctl commands render them.</summary>
     public static Command Command(string name, string description, Symbol[] symbols, Func<ParseResult, PlanningContext, int> body)

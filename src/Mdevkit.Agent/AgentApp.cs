@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Mdevkit.Management;
+
+namespace Mdevkit.Agent;
+
+/// <summary>Where the agent serves and what it manages.</summary>
+/// <param name="Root">The root it manages: <c>/</c>, or a simulator's.</param>
+/// <param name="Socket">The Unix socket of the API.</param>
+public sealed record AgentOptions(string Root, string Socket)
+{
+    /// <summary>The default socket below a root.</summary>
+    public static string DefaultSocket(string root) => Path.Join(Path.GetFullPath(root), MdevkitPaths.AgentSocket);
+}
+
+/// <summary>The agent as an ASP.NET Core application: Management wired once, the API, metrics, problems for every failure.</summary>
+public static class AgentApp
+{
+    /// <summary>Builds the application; <see cref="WebApplication.StartAsync"/> then listens and secures the socket.</summary>
+    /// <exception cref="AgentException">The socket is served by another agent or in the way.</exception>
+    public static WebApplication Build(AgentOptions options, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.Services.AddHostedService<SystemdNotifier>();
+        // Under systemd, whose journal gets the log through JOURNAL_STREAM: its priority prefixes, no colours.
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
+        {
+            builder.Logging.ClearProviders().AddSystemdConsole();
+        }
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Default));
+        AgentSocket.Prepare(options.Socket);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenUnixSocket(options.Socket);
+            kestrel.Limits.MaxRequestBodySize = Api.MaxBodyLength;
+        });
+
+        // Management's warnings (a skipped definition, a distrusted callout) are the agent's log lines.
+        builder.Services.AddSingleton(services =>
+        {
+            var logger = services.GetRequiredService<ILogger<ManagedHost>>();
+            return new ManagedHost(new MdevctlEnvironment(options.Root, warning => Log.Warning(logger, warning)), Console.Error);
+        });
+        builder.Services.AddSingleton<AgentMetrics>();
+
+        var app = builder.Build();
+        var metrics = app.Services.GetRequiredService<AgentMetrics>();
+        // Outermost, so a request's recorded status is the one its problem body was sent with.
+        app.Use(async (context, next) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                metrics.Observe(context.Request.Method, route, context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+            }
+        });
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = Problems.InternalErrorAsync });
+        app.UseStatusCodePages(Problems.NotPartOfTheApiAsync);
+        Api.Map(app);
+        app.MapGet("/metrics", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await metrics.WriteAsync(context.Response.Body, context.RequestAborted);
+        });
+        app.Lifetime.ApplicationStarted.Register(() => AgentSocket.Secure(options.Socket));
+        return app;
+    }
+}

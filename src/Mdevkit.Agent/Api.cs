@@ -1,0 +1,95 @@
+using System.Text;
+using Mdevkit.Management;
+using Mdevkit.Management.Planning;
+
+namespace Mdevkit.Agent;
+
+/// <summary>
+/// The <c>/v1</c> API: each endpoint is one call into Management, with the command line's semantics and
+/// the root's one lock, so an API call and a command racing each other lose nothing.
+/// </summary>
+internal static class Api
+{
+    /// <summary>The most a request body may hold: a definition is a few hundred bytes, a plan a few kilobytes per device.</summary>
+    public const int MaxBodyLength = 1 << 20;
+
+    // Names bodies in error messages, where the command line names a --jsonfile.
+    private const string Body = "request body";
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static void Map(WebApplication app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.AddEndpointFilter(Problems.ExpectedFailures);
+        v1.MapGet("/parents", (ManagedHost host) => TypedResults.Ok(Parents(host, null)));
+        v1.MapGet("/parents/{name}", (ManagedHost host, string name) =>
+            Parents(host, name) is [var parent] ? Results.Ok(parent) : NotFound($"no parent device '{name}'"));
+        v1.MapPost("/parents/{name}/probe", (ManagedHost host, string name) => TypedResults.Ok(host.Probe.Probe(name)));
+
+        v1.MapGet("/devices", (ManagedHost host) => TypedResults.Ok(Devices(host)));
+        v1.MapGet("/devices/{uuid:guid}", (ManagedHost host, Guid uuid) =>
+            Devices(host).Where(device => device.Uuid == uuid).ToList() is { Count: > 0 } found ? Results.Ok<IReadOnlyList<DeviceView>>(found) : NotFound($"no device {uuid:D}"));
+        v1.MapPost("/devices/{uuid:guid}/start", (ManagedHost host, Guid uuid, string? parent) =>
+        {
+            host.Manager.Start(new StartRequest(uuid, parent, null));
+            return TypedResults.Ok(DevicesOf(host, uuid));
+        });
+        v1.MapPost("/devices/{uuid:guid}/stop", (ManagedHost host, Guid uuid) =>
+        {
+            host.Manager.Stop(uuid);
+            return TypedResults.NoContent();
+        });
+
+        // A definition's body is mdevctl's own file format, as `define --jsonfile` reads it.
+        v1.MapPut("/definitions/{parent}/{uuid:guid}", async (ManagedHost host, string parent, Guid uuid, HttpRequest request) =>
+        {
+            var text = await ReadBodyAsync(request);
+            host.Manager.Define(new DefineRequest(uuid, parent, null, AutoStart: false, Json: (Body, text)));
+            return TypedResults.Created($"/v1/devices/{uuid:D}", DevicesOf(host, uuid));
+        });
+        v1.MapDelete("/definitions/{parent}/{uuid:guid}", (ManagedHost host, string parent, Guid uuid) =>
+        {
+            host.Manager.Undefine(uuid, parent);
+            return TypedResults.NoContent();
+        });
+
+        v1.MapPost("/plan", async (ManagedHost host, HttpRequest request) =>
+            TypedResults.Ok(host.Planner.Plan(Planner.ParseRequestJson(await ReadBodyAsync(request), Body))));
+        v1.MapPost("/apply", async (ManagedHost host, HttpRequest request) =>
+            TypedResults.Ok(host.Provisioning.Apply(Plan.Parse(await ReadBodyAsync(request), Body))));
+
+        v1.MapGet("/groups", (ManagedHost host) =>
+            TypedResults.Ok<IReadOnlyList<GroupView>>([.. host.Groups.Names().Select(name => new GroupView(name, host.Groups.Members(name)))]));
+        v1.MapPost("/groups/{name}/start", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StartGroup(name)));
+        v1.MapPost("/groups/{name}/stop", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StopGroup(name)));
+    }
+
+    private static IReadOnlyList<ParentView> Parents(ManagedHost host, string? name) =>
+        [.. host.Inventory.Types(name).Select(parent => Views.Parent(parent.Parent, parent.Types, host.CapacityModels.TryLoad(parent.Parent)))];
+
+    private static IReadOnlyList<DeviceView> Devices(ManagedHost host)
+    {
+        var groups = host.Groups.Names().SelectMany(name => host.Groups.Members(name).Select(uuid => (Uuid: uuid, Name: name))).ToLookup(member => member.Uuid, member => member.Name);
+        return Views.Devices(host.Inventory.Active(), host.Inventory.Defined(), groups);
+    }
+
+    private static IReadOnlyList<DeviceView> DevicesOf(ManagedHost host, Guid uuid) => [.. Devices(host).Where(device => device.Uuid == uuid)];
+
+    private static IResult NotFound(string detail) => Problems.Result(StatusCodes.Status404NotFound, detail);
+
+    // The whole body as strict UTF-8: a configuration with broken text is refused, never guessed at.
+    private static async Task<string> ReadBodyAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        try
+        {
+            return s_strictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BadRequestException("the request body is not valid UTF-8");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace Mdevkit.Agent;
+
+/// <summary>The agent's log lines, generated at compile time.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void Warning(ILogger logger, string warning);
+}

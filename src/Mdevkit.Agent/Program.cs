@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Mdevkit.Agent;
+
+var root = new Option<string>("--root") { Description = "The root to manage: / (the default), or a simulated host's root", DefaultValueFactory = _ => "/" };
+var socket = new Option<string?>("--socket") { Description = $"The API's Unix socket (default ROOT/{Mdevkit.Management.MdevkitPaths.AgentSocket})" };
+var command = new RootCommand("mdevkitd: keeps a host's mediated devices and serves them over an API") { root, socket };
+command.SetAction(async (parse, cancellation) =>
+{
+    var rootDirectory = parse.GetValue(root)!;
+    if (!Directory.Exists(rootDirectory))
+    {
+        await Console.Error.WriteAsync($"Error: --root {rootDirectory} does not exist\n");
+        return 1;
+    }
+    try
+    {
+        await using var app = AgentApp.Build(new AgentOptions(rootDirectory, parse.GetValue(socket) ?? AgentOptions.DefaultSocket(rootDirectory)));
+        await app.RunAsync();
+        return 0;
+    }
+    catch (AgentException e)
+    {
+        await Console.Error.WriteAsync($"Error: {e.Message}\n");
+        return 1;
+    }
+});
+var parsed = command.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    await Console.Error.WriteAsync($"Error: {parsed.Errors[0].Message}\n");
+    return 2;
+}
+// The host shuts down gracefully on SIGTERM and SIGINT itself; the parser must not cut that short.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

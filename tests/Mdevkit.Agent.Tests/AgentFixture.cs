@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Builder;
+using System.Net.Sockets;
+using Mdevkit.SimHost;
+using Mdevkit.Simulation.Profiles;
+using Mdevkit.TestSupport;
+
+namespace Mdevkit.Agent.Tests;
+
+/// <summary>
+/// A simulated host served through its real FUSE mount, and the agent over its root in this process,
+/// listening on its real Unix socket; <see cref="Client"/> talks HTTP to that socket.
+/// </summary>
+public sealed class AgentFixture : IAsyncDisposable
+{
+    private readonly TempRoot _scratch;
+    private readonly SimService _simulator;
+
+    private AgentFixture(TempRoot scratch, SimService simulator, WebApplication agent, string socket)
+    {
+        _scratch = scratch;
+        _simulator = simulator;
+        Agent = agent;
+        Socket = socket;
+        Client = ClientFor(socket);
+    }
+
+    public SimService Simulator => _simulator;
+
+    public SimRoot Root => _simulator.Root;
+
+    public WebApplication Agent { get; }
+
+    public string Socket { get; }
+
+    public HttpClient Client { get; }
+
+    public static async Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture))
+    {
+        var scratch = new TempRoot(owner);
+        var simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
+        var socket = AgentOptions.DefaultSocket(simulator.Root.Directory);
+        var agent = AgentApp.Build(new AgentOptions(simulator.Root.Directory, socket));
+        await agent.StartAsync(TestContext.Current.CancellationToken);
+        return new AgentFixture(scratch, simulator, agent, socket);
+    }
+
+    /// <summary>An HTTP client whose every connection goes to a Unix socket.</summary>
+    public static HttpClient ClientFor(string socket) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, cancellation) =>
+        {
+            var connection = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellation);
+            return new NetworkStream(connection, ownsSocket: true);
+        },
+    })
+    { BaseAddress = new Uri("http://mdevkitd") };
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Agent.StopAsync();
+        await Agent.DisposeAsync();
+        _simulator.Dispose();
+        _scratch.Dispose();
+    }
+}
