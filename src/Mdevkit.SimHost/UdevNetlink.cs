@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Mdevkit.SimHost.Native;
 using Mdevkit.Simulation;
 using Mdevkit.Sysfs;
@@ -11,18 +10,15 @@ namespace Mdevkit.SimHost;
 /// them and the machine's udev listeners never meet a simulated device. The namespace lives as long as the
 /// simulator, held by the socket and by a bind mount on a file under the root, which <c>sim exec</c> enters.
 /// </summary>
-internal sealed unsafe class UdevNetlink : IDisposable
+internal sealed class UdevNetlink : IDisposable
 {
-    // libudev's listeners subscribe to group 2 ("udev"); group 1 is the kernel's own events.
-    private const uint UdevGroup = 2;
-
     // The simulator's mark on its devices, so a listener can pick them out (udevadm monitor --tag-match).
     private static readonly string[] s_tags = ["mdevkit"];
 
-    private readonly int _socket;
+    private readonly UeventSocket _socket;
     private readonly string _namespaceFile;
 
-    private UdevNetlink(int socket, string namespaceFile)
+    private UdevNetlink(UeventSocket socket, string namespaceFile)
     {
         _socket = socket;
         _namespaceFile = namespaceFile;
@@ -46,16 +42,20 @@ internal sealed unsafe class UdevNetlink : IDisposable
                 failure = $"cannot make a network namespace: {Libc.LastError()}";
                 return;
             }
-            var socket = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, Libc.NETLINK_KOBJECT_UEVENT);
-            if (socket < 0)
+            UeventSocket socket;
+            try
             {
-                failure = $"cannot open a uevent netlink socket: {Libc.LastError()}";
+                socket = UeventSocket.Open();
+            }
+            catch (SysfsException e)
+            {
+                failure = $"cannot open a uevent netlink socket: {SysfsException.Describe(e.Errno)}";
                 return;
             }
             if (Libc.mount("/proc/thread-self/ns/net", namespaceFile, null, Libc.MS_BIND, 0) != 0)
             {
                 failure = $"cannot bind the simulator's network namespace on {namespaceFile}: {Libc.LastError()}";
-                _ = Libc.close(socket);
+                socket.Dispose();
                 return;
             }
             opened = new UdevNetlink(socket, namespaceFile);
@@ -69,24 +69,15 @@ internal sealed unsafe class UdevNetlink : IDisposable
     /// <returns>Null, or why the event could not be sent.</returns>
     public string? Send(Uevent uevent)
     {
-        var message = UdevMessage.Encode(uevent, s_tags);
-        var address = new sockaddr_nl { nl_family = Libc.AF_NETLINK, nl_groups = UdevGroup };
-        fixed (byte* buffer = message)
-        {
-            if (Libc.sendto(_socket, buffer, (nuint)message.Length, 0, &address, (uint)sizeof(sockaddr_nl)) >= 0)
-            {
-                return null;
-            }
-        }
-        var errno = (Errno)Marshal.GetLastPInvokeError();
+        var errno = _socket.Send(UdevMessage.Encode(uevent, s_tags), UeventSocket.UdevGroup);
         // The kernel says so when nobody has joined the group.
-        return errno == Errno.ECONNREFUSED ? null : $"cannot send {uevent.Action}@{uevent.DevicePath} to udev listeners: {SysfsException.Describe(errno)}";
+        return errno is Errno.None or Errno.ECONNREFUSED ? null : $"cannot send {uevent.Action}@{uevent.DevicePath} to udev listeners: {SysfsException.Describe(errno)}";
     }
 
     /// <summary>Closes the socket and detaches the namespace, which ends once the last process in it is gone.</summary>
     public void Dispose()
     {
-        _ = Libc.close(_socket);
+        _socket.Dispose();
         _ = Libc.umount2(_namespaceFile, Libc.MNT_DETACH);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Simulation;
 
@@ -11,12 +12,6 @@ namespace Mdevkit.Simulation;
 /// </summary>
 public static class UdevMessage
 {
-    /// <summary>The header's size, which is also where the properties start.</summary>
-    public const int HeaderSize = 40;
-
-    // Guards against a sender and a library that disagree on the format; listeners' socket filters compare it.
-    private const uint Magic = 0xfeedcafe;
-
     /// <summary>
     /// The message for an event with the given udev tags. Listeners filter in the kernel on the header's
     /// hashes, which they compare as big-endian words; the header's sizes are in the machine's byte order.
@@ -36,19 +31,19 @@ public static class UdevMessage
             properties.Append("TAGS=").Append(list).Append('\0').Append("CURRENT_TAGS=").Append(list).Append('\0');
         }
         var body = Encoding.UTF8.GetBytes(properties.ToString());
-        var message = new byte[HeaderSize + body.Length];
-        var header = message.AsSpan(0, HeaderSize);
-        "libudev\0"u8.CopyTo(header);
-        BinaryPrimitives.WriteUInt32BigEndian(header[8..], Magic);
-        WriteNative(header[12..], HeaderSize);
-        WriteNative(header[16..], HeaderSize);
+        var message = new byte[UdevMessages.HeaderSize + body.Length];
+        var header = message.AsSpan(0, UdevMessages.HeaderSize);
+        UdevMessages.Prefix.CopyTo(header);
+        BinaryPrimitives.WriteUInt32BigEndian(header[8..], UdevMessages.Magic);
+        WriteNative(header[12..], UdevMessages.HeaderSize);
+        WriteNative(header[16..], UdevMessages.HeaderSize);
         WriteNative(header[20..], (uint)body.Length);
         BinaryPrimitives.WriteUInt32BigEndian(header[24..], Hash(uevent["SUBSYSTEM"] ?? ""));
         BinaryPrimitives.WriteUInt32BigEndian(header[28..], uevent["DEVTYPE"] is { } devtype ? Hash(devtype) : 0);
         var bloom = tags.Aggregate(0UL, (bits, tag) => bits | TagBloom(tag));
         BinaryPrimitives.WriteUInt32BigEndian(header[32..], (uint)(bloom >> 32));
         BinaryPrimitives.WriteUInt32BigEndian(header[36..], (uint)bloom);
-        body.CopyTo(message.AsSpan(HeaderSize));
+        body.CopyTo(message.AsSpan(UdevMessages.HeaderSize));
         return message;
     }
 

@@ -4,15 +4,11 @@ namespace Mdevkit.SimHost.Native;
 
 /// <summary>
 /// The libc calls the simulator's host needs: mounts, unmounts, probing a mount, resolving a path, the file-mode
-/// mask, its log's descriptors, and its network namespace with the netlink socket udev's events go out on.
+/// mask, its log's descriptors, and the network namespace udev's events go out in.
 /// </summary>
 internal static unsafe partial class Libc
 {
     public const int CLONE_NEWNET = 0x40000000;
-    public const int AF_NETLINK = 16;
-    public const int SOCK_RAW = 3;
-    public const int SOCK_CLOEXEC = 0x80000;
-    public const int NETLINK_KOBJECT_UEVENT = 15;
     public const int O_RDONLY = 0;
     public const int O_CLOEXEC = 0x80000;
 
@@ -30,12 +26,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int close(int descriptor);
-
-    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    public static partial int socket(int domain, int type, int protocol);
-
-    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
-    public static partial nint sendto(int socket, byte* buffer, nuint length, int flags, sockaddr_nl* address, uint addressLength);
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int setenv(string name, string value, int overwrite);
@@ -86,14 +76,4 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
     public static partial int dup2(int oldDescriptor, int newDescriptor);
-}
-
-/// <summary>A netlink address (<c>linux/netlink.h</c>): a port id and a bit mask of multicast groups.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct sockaddr_nl
-{
-    public ushort nl_family;
-    public ushort nl_pad;
-    public uint nl_pid;
-    public uint nl_groups;
 }

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
-using Mdevkit.SimHost.Native;
+using Mdevkit.Sysfs.Native;
 using Mdevkit.TestSupport;
 
-namespace Mdevkit.SimHost.Tests;
+namespace Mdevkit.Sysfs.Tests;
 
-/// <summary>The netlink address the simulator sends udev's events to, against <c>linux/netlink.h</c> (compiled here with gcc).</summary>
+/// <summary>The netlink address uevent sockets bind and send to, against <c>linux/netlink.h</c> (compiled here with gcc).</summary>
 public sealed class NetlinkLayoutTests : IDisposable
 {
     private readonly TempRoot _root = new(nameof(NetlinkLayoutTests));
@@ -20,13 +20,15 @@ public sealed class NetlinkLayoutTests : IDisposable
             #include <sched.h>
             #include <fcntl.h>
             #include <sys/socket.h>
+            #include <poll.h>
             #include <linux/netlink.h>
 
             int main(void)
             {
                 printf("%zu %zu %zu %zu %zu\n", sizeof(struct sockaddr_nl), offsetof(struct sockaddr_nl, nl_family),
                        offsetof(struct sockaddr_nl, nl_pad), offsetof(struct sockaddr_nl, nl_pid), offsetof(struct sockaddr_nl, nl_groups));
-                printf("%d %d %d %d %d %d\n", CLONE_NEWNET, AF_NETLINK, SOCK_RAW, SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT, O_CLOEXEC);
+                printf("%zu %zu %zu %zu\n", sizeof(struct pollfd), offsetof(struct pollfd, fd), offsetof(struct pollfd, events), offsetof(struct pollfd, revents));
+                printf("%d %d %d %d %d %d %d %d %d\n", CLONE_NEWNET, AF_NETLINK, SOCK_RAW, SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT, POLLIN, SOL_SOCKET, SO_PASSCRED, SO_RCVBUF);
                 return 0;
             }
 
@@ -37,7 +39,8 @@ public sealed class NetlinkLayoutTests : IDisposable
         var headers = CommandRunner.Run(_root.Join("netlink"), []);
 
         var ours = $"{Marshal.SizeOf<sockaddr_nl>()} {Offset(nameof(sockaddr_nl.nl_family))} {Offset(nameof(sockaddr_nl.nl_pad))} {Offset(nameof(sockaddr_nl.nl_pid))} {Offset(nameof(sockaddr_nl.nl_groups))}\n"
-            + $"{Libc.CLONE_NEWNET} {Libc.AF_NETLINK} {Libc.SOCK_RAW} {Libc.SOCK_CLOEXEC} {Libc.NETLINK_KOBJECT_UEVENT} {Libc.O_CLOEXEC}\n";
+            + $"{Marshal.SizeOf<pollfd>()} {Marshal.OffsetOf<pollfd>(nameof(pollfd.fd))} {Marshal.OffsetOf<pollfd>(nameof(pollfd.events))} {Marshal.OffsetOf<pollfd>(nameof(pollfd.revents))}\n"
+            + $"{Netlink.CLONE_NEWNET} {Netlink.AF_NETLINK} {Netlink.SOCK_RAW} {Netlink.SOCK_CLOEXEC} {Netlink.NETLINK_KOBJECT_UEVENT} {Netlink.POLLIN} {Netlink.SOL_SOCKET} {Netlink.SO_PASSCRED} {Netlink.SO_RCVBUF}\n";
         Assert.Equal(new CommandResult(0, ours, ""), headers);
     }
 
