@@ -27,7 +27,11 @@ public static class AgentApp
             builder.Logging.ClearProviders().AddSystemdConsole();
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Default);
+            json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
         AgentSocket.Prepare(options.Socket);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -42,6 +46,10 @@ public static class AgentApp
             return new ManagedHost(new MdevctlEnvironment(options.Root, warning => Log.Warning(logger, warning)), Console.Error);
         });
         builder.Services.AddSingleton<AgentMetrics>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<EventHub>();
+        builder.Services.AddHostedService<UdevEventSource>();
+        builder.Services.AddHostedService<DefinitionEventSource>();
 
         var app = builder.Build();
         var metrics = app.Services.GetRequiredService<AgentMetrics>();

@@ -16,4 +16,5 @@ namespace Mdevkit.Agent;
 [JsonSerializable(typeof(CapacityModel))]
 [JsonSerializable(typeof(Plan))]
 [JsonSerializable(typeof(ProblemView))]
+[JsonSerializable(typeof(AgentEvent))]
 internal sealed partial class AgentJson : JsonSerializerContext;

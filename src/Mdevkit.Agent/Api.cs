@@ -1,4 +1,9 @@
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
 using Mdevkit.Management;
 using Mdevkit.Management.Planning;
 
@@ -61,8 +66,52 @@ internal static class Api
 
         v1.MapGet("/groups", (ManagedHost host) =>
             TypedResults.Ok<IReadOnlyList<GroupView>>([.. host.Groups.Names().Select(name => new GroupView(name, host.Groups.Members(name)))]));
+        v1.MapGet("/events", async (EventHub hub, HttpContext context) =>
+        {
+            long? lastId = long.TryParse(context.Request.Headers["Last-Event-ID"], out var id) ? id : null;
+            if (hub.Subscribe(lastId) is not { } channel)
+            {
+                return Problems.Result(StatusCodes.Status503ServiceUnavailable, $"already {EventHub.MaxSubscribers} event streams; try again later");
+            }
+            await StreamAsync(hub, channel, context);
+            return Results.Empty;
+        });
         v1.MapPost("/groups/{name}/start", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StartGroup(name)));
         v1.MapPost("/groups/{name}/stop", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StopGroup(name)));
+    }
+
+    // A subscriber's events as server-sent events with their ids, until the client goes or the hub lets it go.
+    // The headers go out at once, so a client knows it is subscribed before the first event.
+    private static async Task StreamAsync(EventHub hub, Channel<AgentEvent> channel, HttpContext context)
+    {
+        var cancellation = context.RequestAborted;
+        try
+        {
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            await context.Response.Body.FlushAsync(cancellation);
+            await SseFormatter.WriteAsync(Items(channel, cancellation), context.Response.Body, static (item, buffer) =>
+            {
+                using var writer = new Utf8JsonWriter(buffer);
+                JsonSerializer.Serialize(writer, item.Data, AgentJson.Default.AgentEvent);
+            }, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // The client went away: that is how a stream ends.
+        }
+        finally
+        {
+            hub.Unsubscribe(channel);
+        }
+    }
+
+    private static async IAsyncEnumerable<SseItem<AgentEvent>> Items(Channel<AgentEvent> channel, [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        await foreach (var published in channel.Reader.ReadAllAsync(cancellation))
+        {
+            yield return new SseItem<AgentEvent>(published, published.Type) { EventId = published.Id.ToString(CultureInfo.InvariantCulture) };
+        }
     }
 
     private static IReadOnlyList<ParentView> Parents(ManagedHost host, string? name) =>

@@ -5,4 +5,7 @@ internal static partial class Log
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void Warning(ILogger logger, string warning);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "udev events came faster than they were read, and some were lost")]
+    public static partial void EventsLost(ILogger logger);
 }

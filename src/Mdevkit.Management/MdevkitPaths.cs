@@ -15,6 +15,9 @@ public static class MdevkitPaths
     /// <summary>The agent's API socket (<c>mdevkitd</c>).</summary>
     public const string AgentSocket = RunDirectory + "/mdevkitd.sock";
 
+    /// <summary>The root's own network namespace, where a simulated host's udev events are heard (bound here by the simulator).</summary>
+    public const string NetworkNamespace = RunDirectory + "/netns";
+
     /// <summary>Probed capacity models, one <c>&lt;parent&gt;.json</c> each.</summary>
     public const string CapacityDirectory = "var/lib/mdevkit/capacity";
 

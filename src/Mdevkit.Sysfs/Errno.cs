@@ -63,6 +63,8 @@ public enum Errno
     EADDRINUSE = 98,
     /// <summary>Cannot assign requested address (vfio_ap: queue not reserved for vfio_ap).</summary>
     EADDRNOTAVAIL = 99,
+    /// <summary>No buffer space available (a netlink listener that fell behind and lost events).</summary>
+    ENOBUFS = 105,
     /// <summary>Transport endpoint is not connected (a FUSE mount whose server is gone).</summary>
     ENOTCONN = 107,
     /// <summary>Connection refused (a netlink multicast that no socket has joined).</summary>

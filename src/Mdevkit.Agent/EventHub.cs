@@ -1,0 +1,86 @@
+using System.Threading.Channels;
+
+namespace Mdevkit.Agent;
+
+/// <summary>
+/// Something that happened on the host, as <c>/v1/events</c> sends it. <see cref="Id"/> grows by one per
+/// event, so a client that lost its stream resumes after the last id it saw.
+/// </summary>
+/// <param name="Id">The event's number in this agent's life.</param>
+/// <param name="Type"><c>device-added</c>, <c>device-removed</c>, <c>device-changed</c> (opened, released),
+/// <c>parent-registered</c>, <c>parent-unregistered</c>, <c>definition-changed</c>, or <c>events-lost</c>.</param>
+/// <param name="Time">When the agent learned of it.</param>
+/// <param name="Uuid">The device, for device and definition events.</param>
+/// <param name="Parent">The parent, where known.</param>
+/// <param name="Properties">The udev event's properties, for events that came from udev.</param>
+public sealed record AgentEvent(long Id, string Type, DateTimeOffset Time, Guid? Uuid, string? Parent, IReadOnlyDictionary<string, string>? Properties);
+
+/// <summary>
+/// The one place events meet: sources publish, each subscriber gets them in order from its own bounded
+/// queue. The last <see cref="Kept"/> events are kept for clients that resume. A subscriber that falls
+/// <see cref="SubscriberQueue"/> events behind is let go (its stream ends; it resumes with <c>Last-Event-ID</c>),
+/// so a slow client never holds memory or the others back.
+/// </summary>
+internal sealed class EventHub(TimeProvider time)
+{
+    public const int Kept = 1024;
+    public const int SubscriberQueue = 256;
+    public const int MaxSubscribers = 64;
+
+    private readonly Lock _lock = new();
+    private readonly Queue<AgentEvent> _recent = new();
+    private readonly List<Channel<AgentEvent>> _subscribers = [];
+    private long _lastId;
+
+    public AgentEvent Publish(string type, Guid? uuid = null, string? parent = null, IReadOnlyDictionary<string, string>? properties = null)
+    {
+        lock (_lock)
+        {
+            var published = new AgentEvent(++_lastId, type, time.GetUtcNow(), uuid, parent, properties);
+            _recent.Enqueue(published);
+            if (_recent.Count > Kept)
+            {
+                _recent.Dequeue();
+            }
+            foreach (var subscriber in _subscribers.Where(subscriber => !subscriber.Writer.TryWrite(published)).ToList())
+            {
+                subscriber.Writer.TryComplete();
+                _subscribers.Remove(subscriber);
+            }
+            return published;
+        }
+    }
+
+    /// <summary>A new subscriber's queue, starting after <paramref name="lastId"/> (with the kept events after it), or null when there are too many.</summary>
+    public Channel<AgentEvent>? Subscribe(long? lastId)
+    {
+        lock (_lock)
+        {
+            if (_subscribers.Count >= MaxSubscribers)
+            {
+                return null;
+            }
+            var missed = lastId is { } last ? _recent.Where(recent => recent.Id > last).ToList() : [];
+            // Some of what the client missed is no longer kept: it must read the state again.
+            if (lastId is { } resumed && _recent.TryPeek(out var oldest) && oldest.Id > resumed + 1)
+            {
+                missed.Insert(0, new AgentEvent(0, "events-lost", time.GetUtcNow(), null, null, null));
+            }
+            var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(missed.Count + SubscriberQueue) { SingleReader = true });
+            foreach (var replayed in missed)
+            {
+                channel.Writer.TryWrite(replayed);
+            }
+            _subscribers.Add(channel);
+            return channel;
+        }
+    }
+
+    public void Unsubscribe(Channel<AgentEvent> channel)
+    {
+        lock (_lock)
+        {
+            _subscribers.Remove(channel);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+
+namespace Mdevkit.Agent.Tests;
+
+/// <summary><c>/v1/events</c>: the kernel's changes (through udev's netlink messages) and definitions' changes, live and resumable.</summary>
+public sealed class EventTests : IAsyncLifetime
+{
+    private const string Uuid = "7d2f0c60-0d7a-4c4e-9b8e-4a61f5a0c003";
+    private AgentFixture _agent = null!;
+
+    public async ValueTask InitializeAsync() => _agent = await AgentFixture.StartAsync(owner: nameof(EventTests));
+
+    public ValueTask DisposeAsync() => _agent.DisposeAsync();
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private sealed record Received(string Type, string Id, JsonElement Data);
+
+    // An open stream, read event by event; every read waits at most a minute, so a missing event fails the test.
+    private sealed class EventStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<string>> items) : IAsyncDisposable
+    {
+        public HttpResponseMessage Response => response;
+
+        public static async Task<EventStream> OpenAsync(HttpClient client, string? lastEventId = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+            if (lastEventId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastEventId);
+            }
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancellation);
+            var stream = await response.Content.ReadAsStreamAsync(Cancellation);
+            return new EventStream(response, SseParser.Create(stream).EnumerateAsync(Cancellation).GetAsyncEnumerator(Cancellation));
+        }
+
+        public async Task<Received> NextAsync()
+        {
+            Assert.True(await items.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60), Cancellation), "the stream ended");
+            return new Received(items.Current.EventType, items.Current.EventId!, JsonDocument.Parse(items.Current.Data).RootElement.Clone());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            response.Dispose();
+            try
+            {
+                await items.DisposeAsync();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The stream was cut under the parser: that is how a client leaves.
+            }
+        }
+    }
+
+    [Fact]
+    public async Task KernelAndDefinitionChanges_ReachTheStream_InOrder()
+    {
+        await using var events = await EventStream.OpenAsync(_agent.Client);
+        var create = Path.Join(_agent.Root.Sys, "class/mdev_bus/mtty/mdev_supported_types/mtty-1/create");
+
+        using var defined = await _agent.Client.PutAsync($"/v1/definitions/mtty/{Uuid}", new StringContent("""{"mdev_type":"mtty-1","start":"manual"}"""), Cancellation);
+        var definition = await events.NextAsync();
+        await File.WriteAllTextAsync(create, Uuid, Cancellation);
+        var added = await events.NextAsync();
+        await File.WriteAllTextAsync(Path.Join(_agent.Root.Sys, $"bus/mdev/devices/{Uuid}/remove"), "1", Cancellation);
+        var removed = await events.NextAsync();
+        Assert.Equal(0, (int)_agent.Simulator.Host.Unplug("mdpy"));
+        var unregistered = await events.NextAsync();
+
+        Assert.Equal(HttpStatusCode.Created, defined.StatusCode);
+        Assert.Equal(("definition-changed", Uuid, "mtty"), (definition.Type, definition.Data.GetProperty("uuid").GetString(), definition.Data.GetProperty("parent").GetString()));
+        Assert.Equal(("device-added", Uuid, "mtty", "add"), (added.Type, added.Data.GetProperty("uuid").GetString(), added.Data.GetProperty("parent").GetString(), added.Data.GetProperty("properties").GetProperty("ACTION").GetString()));
+        Assert.Equal(("device-removed", Uuid), (removed.Type, removed.Data.GetProperty("uuid").GetString()));
+        Assert.Equal(("parent-unregistered", "mdpy"), (unregistered.Type, unregistered.Data.GetProperty("parent").GetString()));
+        Assert.Equal([1L, 2L, 3L, 4L], new[] { definition, added, removed, unregistered }.Select(received => long.Parse(received.Id, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task Resume_WithLastEventId_GetsWhatWasMissedFirst()
+    {
+        string firstId;
+        await using (var first = await EventStream.OpenAsync(_agent.Client))
+        {
+            Assert.Equal(0, (int)_agent.Simulator.Host.Unplug("mdpy"));
+            firstId = (await first.NextAsync()).Id;
+        }
+        Assert.Equal(0, (int)_agent.Simulator.Host.Unplug("mbochs"));
+        Assert.Equal(0, (int)_agent.Simulator.Host.Plug("mdpy"));
+
+        await using var resumed = await EventStream.OpenAsync(_agent.Client, firstId);
+        var missed = await resumed.NextAsync();
+        var next = await resumed.NextAsync();
+
+        Assert.Equal(("parent-unregistered", "mbochs"), (missed.Type, missed.Data.GetProperty("parent").GetString()));
+        Assert.Equal(("parent-registered", "mdpy"), (next.Type, next.Data.GetProperty("parent").GetString()));
+    }
+
+    [Fact]
+    public async Task TooManyStreams_TheNextIsRefusedWith503()
+    {
+        var open = new List<EventStream>();
+        try
+        {
+            for (var i = 0; i < EventHub.MaxSubscribers; i++)
+            {
+                open.Add(await EventStream.OpenAsync(_agent.Client));
+            }
+            await using var refused = await EventStream.OpenAsync(_agent.Client);
+
+            Assert.All(open, stream => Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Response.StatusCode);
+        }
+        finally
+        {
+            foreach (var stream in open)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+}
