@@ -79,18 +79,33 @@ public sealed class CacheTests : IDisposable
     }
 
     [Fact]
-    public void AvailableInstances_FollowsEveryChange_WhoeverMadeIt()
+    public void AvailableInstances_FollowsEveryChange_ForNewReadersAndOneThatKeepsItOpen()
     {
         const string available = $"{MdpyTypes}/mdpy-vga/available_instances";
-        var seen = new List<string> { _mounted.Bash($"cat {available}").Output };
+        // A monitor polls as on sysfs: one descriptor, read again from offset 0 after each change, with no
+        // other open of the file in between.
+        using var monitor = new FileStream(_mounted.Join(available), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        string Poll()
+        {
+            var buffer = new byte[64];
+            monitor.Position = 0;
+            return System.Text.Encoding.ASCII.GetString(buffer, 0, monitor.Read(buffer));
+        }
 
-        CreateInModel("mdpy", "mdpy-vga");
-        seen.Add(_mounted.Bash($"cat {available} && echo 1 > {Device}/remove && cat {available}").Output);
-        seen.Add(_mounted.Bash($"echo {Uuid} > {MdpyTypes}/mdpy-vga/create && cat {available}").Output);
-        Assert.Equal(Sysfs.Errno.None, _mounted.Host.Core.Remove(Assert.Single(_mounted.Host.Core.Devices)));
-        seen.Add(_mounted.Bash($"cat {available}").Output);
+        string[] seen =
+        [
+            Poll(),
+            _mounted.Bash($"cat {available}").Output,
+            .. ChangeInModel(() => CreateInModel("mdpy", "mdpy-vga"), Poll),
+            _mounted.Bash($"cat {available} && echo 1 > {Device}/remove && cat {available}").Output,
+            Poll(),
+            _mounted.Bash($"echo {Uuid} > {MdpyTypes}/mdpy-vga/create && cat {available}").Output,
+            Poll(),
+            .. ChangeInModel(() => Assert.Equal(Sysfs.Errno.None, _mounted.Host.Core.Remove(Assert.Single(_mounted.Host.Core.Devices))), Poll),
+            _mounted.Bash($"cat {available}").Output,
+        ];
 
-        Assert.Equal(["4\n", "3\n4\n", "3\n", "4\n"], seen);
+        Assert.Equal(["4\n", "4\n", "3\n", "3\n4\n", "4\n", "3\n", "3\n", "4\n", "4\n"], seen);
     }
 
     [Fact]
@@ -113,6 +128,13 @@ public sealed class CacheTests : IDisposable
     {
         Assert.True(_mounted.Host.TryGetType(parent, typeId, out var type));
         Assert.Equal(Sysfs.Errno.None, _mounted.Host.Core.Create(type, Guid.Parse(Uuid)));
+    }
+
+    // What the look shows right after the change, with nothing else between them.
+    private static string[] ChangeInModel(Action change, Func<string> look)
+    {
+        change();
+        return [look()];
     }
 
     private string Inode(string path) => _mounted.Host.Tree.TryLookup(path, out var node) ? $"{node.Inode}" : "none";
