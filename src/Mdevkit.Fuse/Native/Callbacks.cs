@@ -349,7 +349,7 @@ internal static unsafe class Callbacks
 
     // FUSE names the calling thread; what holds a device (as VFIO binds it to one process) is its thread
     // group. Reading a thread's status costs more than the rest of a request, so a known answer is only
-    // checked, with one lookup of /proc/<process>/task/<thread> (thread ids are reused after they exit).
+    // checked (thread ids are reused after they exit), with a signal 0 that reaches the thread only in that group.
     private static int ProcessOf(int threadId)
     {
         if (threadId <= 0)
@@ -357,7 +357,7 @@ internal static unsafe class Callbacks
             return threadId;
         }
         if (s_processOfThread.TryGetValue(threadId, out var known)
-            && Directory.Exists($"/proc/{known.ToString(CultureInfo.InvariantCulture)}/task/{threadId.ToString(CultureInfo.InvariantCulture)}"))
+            && Libc.tgkill(known, threadId, 0) == 0)
         {
             return known;
         }
