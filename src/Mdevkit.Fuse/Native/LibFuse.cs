@@ -11,9 +11,6 @@ internal static unsafe partial class LibFuse
 {
     private const string Library = "libfuse3.so.3";
 
-    /// <summary>The node id the kernel gives the mount's root.</summary>
-    public const ulong RootId = 1;
-
     // Capabilities of fuse_conn_info.want (fuse_common.h).
     public const uint FUSE_CAP_ATOMIC_O_TRUNC = 1 << 3;
     public const uint FUSE_CAP_CACHE_SYMLINKS = 1 << 23;
