@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# mdev create/remove round trips from one process through the simulator's FUSE mount, against the same
-# open/write/close loop on plain files in a tmpfs: what the mount costs each sysfs write. Needs root.
-#   bench/fuse-roundtrip.sh [COUNT]
+# mdev create/remove round trips through the simulator's FUSE mount, from one process and from PROCESSES
+# at once, against the same open/write/close loop on plain files in a tmpfs: what the mount costs each
+# sysfs write. COUNT round trips in all, split between the processes. Needs root.
+#   bench/fuse-roundtrip.sh [COUNT [PROCESSES]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-20000}
+processes=${2:-8}
 parent=sys/devices/virtual/mtty/mtty
 type=mtty-1
 
@@ -30,7 +32,9 @@ mkdir "$work/tmpfs"
 mount -t tmpfs tmpfs "$work/tmpfs"
 mkdir -p "$work/tmpfs/$parent/mdev_supported_types/$type"
 
-echo "| filesystem | round trips | round trips/s | create median (µs) | create p99 (µs) | remove median (µs) | remove p99 (µs) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| filesystem | processes | round trips | round trips/s | create median (µs) | create p99 (µs) | remove median (µs) | remove p99 (µs) |"
+echo "|---|---|---|---|---|---|---|---|"
 "${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" "$count"
+"${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" $((count / processes)) --processes "$processes"
 "${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" "$count" --plain
+"${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" $((count / processes)) --plain --processes "$processes"

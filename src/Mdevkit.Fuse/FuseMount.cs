@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Mdevkit.Fuse.Native;
 using Mdevkit.Simulation.Tree;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Fuse;
 
@@ -9,13 +10,15 @@ namespace Mdevkit.Fuse;
 public sealed class FuseException(string message) : Exception(message);
 
 /// <summary>
-/// A directory of a <see cref="SysfsTree"/> mounted as a real filesystem through libfuse3. Nothing is
-/// cached by the kernel (zero timeouts, direct I/O), so a device created in the tree is visible at once.
-/// Requests are served on libfuse's worker threads; the tree is thread-safe.
+/// A directory of a <see cref="SysfsTree"/> mounted as a real filesystem through libfuse3's low-level API.
+/// The kernel keeps entries, attributes and link texts, and the mount invalidates each entry the moment the
+/// tree removes its node, before the removal is reported done; nothing else about a node ever changes, and
+/// no negative entry or listing is cached, so a device created in the tree is visible at once. Contents are
+/// never cached (direct I/O). Requests are served on libfuse's worker threads; the tree is thread-safe.
 /// </summary>
 /// <remarks>
 /// A request the tree answers only later (a <c>remove</c> waiting for the holder of an open device) keeps
-/// its worker until then, as the high-level API replies when the callback returns. libfuse's default limit
+/// its worker until then, as each callback replies before it returns. libfuse's default limit
 /// of 10 workers would let ten such writes stop every other request of the mount; the limit is
 /// <see cref="MaxWorkers"/> instead, and workers beyond <see cref="MaxIdleWorkers"/> end once idle.
 /// </remarks>
@@ -24,8 +27,8 @@ public sealed unsafe class FuseMount : IDisposable
     /// <summary>The subtype the mounts carry: mountinfo lists them as <c>fuse.mdevkit-sim</c>.</summary>
     public const string Subtype = "mdevkit-sim";
 
-    // Mount options libfuse parses in fuse_new: everyone may look (sysfs is world-readable; the tree
-    // checks permissions itself). Caching is switched off in the init callback.
+    // Mount options libfuse parses in fuse_session_new: everyone may look (sysfs is world-readable; the tree
+    // checks permissions itself).
     private const string Options = "fsname=mdevkit,subtype=" + Subtype + ",allow_other";
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
@@ -38,8 +41,11 @@ public sealed unsafe class FuseMount : IDisposable
     private readonly GCHandle _self;
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _loopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly nint _operations;
-    private readonly nint _fuse;
+    private readonly SysfsTree _tree;
+    private readonly nint _session;
+
+    // Held while a notification is written, so that the session is never destroyed under one.
+    private readonly Lock _sessionLock = new();
     private int _unmounted;
 
     private FuseMount(SysfsTree tree, string treeDirectory, string mountPoint, Action<string> warn)
@@ -47,21 +53,21 @@ public sealed unsafe class FuseMount : IDisposable
         MountPoint = Path.GetFullPath(mountPoint);
         Warn = warn;
         FileSystem = new SysfsFileSystem(tree, treeDirectory);
+        _tree = tree;
         _self = GCHandle.Alloc(this);
-        _operations = (nint)NativeMemory.AllocZeroed((nuint)sizeof(fuse_operations));
-        *(fuse_operations*)_operations = Callbacks.Operations();
-        _fuse = New(_operations, GCHandle.ToIntPtr(_self));
-        if (_fuse == 0)
+        _session = NewSession(GCHandle.ToIntPtr(_self));
+        if (_session == 0)
         {
-            Free();
-            throw new FuseException("fuse_new failed (is libfuse3 installed? Debian package libfuse3-3)");
+            _self.Free();
+            throw new FuseException("fuse_session_new failed (is libfuse3 installed? Debian package libfuse3-3)");
         }
-        if (LibFuse.fuse_mount(_fuse, MountPoint) != 0)
+        if (LibFuse.fuse_session_mount(_session, MountPoint) != 0)
         {
-            LibFuse.fuse_destroy(_fuse);
-            Free();
+            LibFuse.fuse_session_destroy(_session);
+            _self.Free();
             throw new FuseException($"cannot mount on {MountPoint} (needs /dev/fuse and root or fusermount3; Debian package fuse3)");
         }
+        _tree.Removed += Invalidate;
         var loop = new Thread(Serve)
         {
             IsBackground = true,
@@ -114,16 +120,49 @@ public sealed unsafe class FuseMount : IDisposable
         {
             return;
         }
-        LibFuse.fuse_exit(_fuse);
-        LibFuse.fuse_unmount(_fuse);
+        _tree.Removed -= Invalidate;
+        LibFuse.fuse_session_exit(_session);
+        LibFuse.fuse_session_unmount(_session);
         if (!_loopEnded.Task.Wait(TimeSpan.FromSeconds(10)))
         {
             // A process still holds a file of the detached mount; the loop ends when it lets go.
             Warn($"{MountPoint} is detached but still in use");
             return;
         }
-        LibFuse.fuse_destroy(_fuse);
-        Free();
+        lock (_sessionLock)
+        {
+            LibFuse.fuse_session_destroy(_session);
+            _self.Free();
+        }
+    }
+
+    // Drops the kernel's entries for nodes the tree just removed, on the removing thread, so the removal is not
+    // reported done while a stale entry could still be found. The kernel takes the directory's lock for this,
+    // which requests waiting in it (lookups, listings) hold only until they are answered, and answering them
+    // needs only the tree's lock, which the tree has released by now.
+    private void Invalidate(IReadOnlyList<SysfsNode> removed)
+    {
+        foreach (var (directory, name) in FileSystem.Nodes.HeldAmong(removed))
+        {
+            var bytes = Encoding.UTF8.GetBytes(name);
+            int result;
+            lock (_sessionLock)
+            {
+                if (_unmounted != 0)
+                {
+                    return;
+                }
+                fixed (byte* text = bytes)
+                {
+                    result = LibFuse.fuse_lowlevel_notify_inval_entry(_session, directory, text, (nuint)bytes.Length);
+                }
+            }
+            // ENOENT: the kernel let go of the entry or its directory meanwhile, so nothing stale is left.
+            if (result != 0 && result != -(int)Errno.ENOENT)
+            {
+                Warn($"could not invalidate {name} in {directory}: errno {-result}");
+            }
+        }
     }
 
     private void Serve()
@@ -133,7 +172,7 @@ public sealed unsafe class FuseMount : IDisposable
         {
             LibFuse.fuse_loop_cfg_set_max_threads(config, MaxWorkers);
             LibFuse.fuse_loop_cfg_set_idle_threads(config, MaxIdleWorkers);
-            _loopEnded.TrySetResult(LibFuse.fuse_loop_mt_312(_fuse, config));
+            _loopEnded.TrySetResult(LibFuse.fuse_session_loop_mt_312(_session, config));
         }
         finally
         {
@@ -141,13 +180,7 @@ public sealed unsafe class FuseMount : IDisposable
         }
     }
 
-    private void Free()
-    {
-        NativeMemory.Free((void*)_operations);
-        _self.Free();
-    }
-
-    private static nint New(nint operations, nint privateData)
+    private static nint NewSession(nint userdata)
     {
         string[] arguments = ["mdevkit", "-o", Options];
         var pointers = stackalloc byte*[arguments.Length + 1];
@@ -164,7 +197,9 @@ public sealed unsafe class FuseMount : IDisposable
             }
             pointers[arguments.Length] = null;
             var args = new fuse_args { argc = arguments.Length, argv = pointers, allocated = 0 };
-            return LibFuse.fuse_new_31(&args, (fuse_operations*)operations, (nuint)sizeof(fuse_operations), privateData);
+            // libfuse copies the operations during the call.
+            var operations = Callbacks.Operations();
+            return LibFuse.fuse_session_new(&args, &operations, (nuint)sizeof(fuse_lowlevel_ops), userdata);
         }
         finally
         {

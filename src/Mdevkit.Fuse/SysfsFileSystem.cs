@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Mdevkit.Simulation.Tree;
 using Mdevkit.Sysfs;
 
@@ -12,46 +13,76 @@ namespace Mdevkit.Fuse;
 /// <param name="Time">Access, modification and change time alike.</param>
 internal readonly record struct NodeAttributes(uint Mode, long Size, ulong Links, ulong Inode, DateTimeOffset Time);
 
+/// <summary>One entry of a directory listing: its name as a C string, inode number and file type bits.</summary>
+internal readonly record struct ListedEntry(byte[] Name, ulong Inode, uint Mode);
+
 /// <summary>
-/// Translates filesystem operations onto a <see cref="SysfsTree"/>, one for one: lookups, attributes,
-/// links, listings, and open files whose reads and writes the tree serves with the kernfs rules.
+/// Translates the kernel's node-based requests onto a <see cref="SysfsTree"/>, one for one: lookups,
+/// attributes, links, listings, and open files whose reads and writes the tree serves with the kernfs rules.
 /// It decides nothing itself; every errno comes from the tree.
 /// </summary>
-internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
+/// <remarks>
+/// What a node shows through <c>stat</c> and <c>readlink</c> never changes while it exists (a device made
+/// again is a new node), so the kernel may keep entries and attributes until the node is removed; the
+/// contents of attributes are produced afresh on every read.
+/// </remarks>
+internal sealed class SysfsFileSystem
 {
     private const uint S_IFDIR = 0x4000;
     private const uint S_IFREG = 0x8000;
     private const uint S_IFLNK = 0xA000;
     private const int O_ACCMODE = 3;
+    private readonly SysfsTree _tree;
     private readonly ConcurrentDictionary<ulong, TreeFile> _openFiles = new();
+    private readonly ConcurrentDictionary<ulong, ListedEntry[]> _openDirectories = new();
     private long _nextHandle;
 
-    public Errno GetAttributes(string path, out NodeAttributes attributes)
+    public SysfsFileSystem(SysfsTree tree, string treeDirectory)
     {
+        _tree = tree;
+        Nodes = tree.TryLookup(treeDirectory, out var root) && root is SysfsDirectory directory
+            ? new KernelNodes(directory)
+            : throw new FuseException($"the tree has no directory '{treeDirectory}' to mount");
+    }
+
+    /// <summary>The nodes the kernel holds.</summary>
+    public KernelNodes Nodes { get; }
+
+    /// <summary>Finds <paramref name="name"/> in a directory and counts the kernel's lookup of it.</summary>
+    public Errno Lookup(ulong directoryId, string name, out ulong id, out NodeAttributes attributes)
+    {
+        id = 0;
         attributes = default;
-        var result = tree.Lookup(TreePath(path), out var node);
-        if (result != Errno.None)
+        if (!Nodes.TryGet(directoryId, out var node))
         {
-            return result;
+            return Errno.ENOENT;
         }
-        var (type, size, links) = node switch
+        if (node is not SysfsDirectory directory)
         {
-            SysfsDirectory => (S_IFDIR, 0L, 2UL),
-            SysfsLink link => (S_IFLNK, (long)System.Text.Encoding.UTF8.GetByteCount(link.TargetText), 1UL),
-            DeviceNode => (S_IFREG, 0L, 1UL),
-            _ => (S_IFREG, SysfsAttribute.ReportedSize, 1UL),
-        };
-        attributes = new NodeAttributes(type | (uint)node.Mode, size, links, node.Inode, node.Created);
+            return Errno.ENOTDIR;
+        }
+        if (!_tree.TryGetChild(directory, name, out var child) || !Nodes.Remember(child))
+        {
+            return Errno.ENOENT;
+        }
+        id = Nodes.IdOf(child);
+        attributes = AttributesOf(child);
         return Errno.None;
     }
 
-    public Errno ReadLink(string path, out string target)
+    public Errno GetAttributes(ulong id, out NodeAttributes attributes)
+    {
+        var known = Nodes.TryGet(id, out var node);
+        attributes = known ? AttributesOf(node) : default;
+        return known ? Errno.None : Errno.ENOENT;
+    }
+
+    public Errno ReadLink(ulong id, out string target)
     {
         target = "";
-        var result = tree.Lookup(TreePath(path), out var node);
-        if (result != Errno.None)
+        if (!Nodes.TryGet(id, out var node))
         {
-            return result;
+            return Errno.ENOENT;
         }
         if (node is not SysfsLink link)
         {
@@ -61,41 +92,54 @@ internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
         return Errno.None;
     }
 
-    public Errno ListDirectory(string path, out IReadOnlyList<string> names)
+    /// <summary>Takes a snapshot of a directory's entries, <c>.</c> and <c>..</c> first, for the reads of one open directory.</summary>
+    public Errno OpenDirectory(ulong id, out ulong handle)
     {
-        names = [];
-        var result = tree.Lookup(TreePath(path), out var node);
-        if (result != Errno.None)
+        handle = 0;
+        if (!Nodes.TryGet(id, out var node))
         {
-            return result;
+            return Errno.ENOENT;
         }
         if (node is not SysfsDirectory directory)
         {
             return Errno.ENOTDIR;
         }
-        names = [.. tree.List(directory).Select(child => child.Name)];
+        ListedEntry[] entries =
+        [
+            Entry(".", directory),
+            Entry("..", directory.Parent ?? directory),
+            .. _tree.List(directory).Select(child => Entry(child.Name, child)),
+        ];
+        handle = NextHandle();
+        _openDirectories[handle] = entries;
         return Errno.None;
     }
 
-    public Errno OpenDirectory(string path) =>
-        tree.Lookup(TreePath(path), out var node) is var result && result != Errno.None ? result
-        : node is SysfsDirectory ? Errno.None : Errno.ENOTDIR;
+    /// <summary>The snapshot an open directory took.</summary>
+    public IReadOnlyList<ListedEntry> Listing(ulong handle) =>
+        _openDirectories.TryGetValue(handle, out var entries) ? entries : [];
 
-    public Errno Open(string path, int flags, Caller caller, out ulong handle)
+    public void ReleaseDirectory(ulong handle) => _openDirectories.TryRemove(handle, out _);
+
+    public Errno Open(ulong id, int flags, Caller caller, out ulong handle)
     {
         handle = 0;
+        if (!Nodes.TryGet(id, out var node))
+        {
+            return Errno.ENOENT;
+        }
         var access = (flags & O_ACCMODE) switch
         {
             0 => FileAccess.Read,
             1 => FileAccess.Write,
             _ => FileAccess.ReadWrite,
         };
-        var result = tree.Open(TreePath(path), access, caller, out var file);
+        var result = SysfsTree.Open(node, access, caller, out var file);
         if (result != Errno.None)
         {
             return result;
         }
-        handle = (ulong)Interlocked.Increment(ref _nextHandle);
+        handle = NextHandle();
         _openFiles[handle] = file!;
         return Errno.None;
     }
@@ -119,15 +163,42 @@ internal sealed class SysfsFileSystem(SysfsTree tree, string treeDirectory)
     }
 
     /// <summary>
-    /// Truncation reaches an attribute only after it was opened for writing (a shell's <c>&gt;</c>); sysfs
-    /// accepts and ignores it, so this only checks that the node is a file.
+    /// Truncation (a shell's <c>&gt;</c> on a kernel without atomic O_TRUNC) and new times: sysfs accepts
+    /// and ignores both, so this only checks that a truncated node is a file. Modes and owners stay as sysfs made them.
     /// </summary>
-    public Errno Truncate(string path) =>
-        tree.Lookup(TreePath(path), out var node) is var result && result != Errno.None ? result
-        : node is SysfsDirectory ? Errno.EISDIR : Errno.None;
+    public Errno SetAttributes(ulong id, bool mode, bool owner, bool size, out NodeAttributes attributes)
+    {
+        attributes = default;
+        if (!Nodes.TryGet(id, out var node))
+        {
+            return Errno.ENOENT;
+        }
+        if (mode || owner)
+        {
+            return Errno.ENOSYS;
+        }
+        if (size && node is SysfsDirectory)
+        {
+            return Errno.EISDIR;
+        }
+        attributes = AttributesOf(node);
+        return Errno.None;
+    }
 
-    /// <summary>sysfs lets times be set and keeps them to itself; only existence is checked.</summary>
-    public Errno SetTimes(string path) => tree.Lookup(TreePath(path), out _);
+    private static NodeAttributes AttributesOf(SysfsNode node)
+    {
+        var (type, size, links) = node switch
+        {
+            SysfsDirectory => (S_IFDIR, 0L, 2UL),
+            SysfsLink link => (S_IFLNK, (long)Encoding.UTF8.GetByteCount(link.TargetText), 1UL),
+            DeviceNode => (S_IFREG, 0L, 1UL),
+            _ => (S_IFREG, SysfsAttribute.ReportedSize, 1UL),
+        };
+        return new NodeAttributes(type | (uint)node.Mode, size, links, node.Inode, node.Created);
+    }
 
-    private string TreePath(string path) => treeDirectory + path.TrimEnd('/');
+    private static ListedEntry Entry(string name, SysfsNode node) =>
+        new(Encoding.UTF8.GetBytes(name + "\0"), node.Inode, AttributesOf(node).Mode);
+
+    private ulong NextHandle() => (ulong)Interlocked.Increment(ref _nextHandle);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -9,250 +10,346 @@ using Mdevkit.Sysfs;
 namespace Mdevkit.Fuse.Native;
 
 /// <summary>
-/// The static entry points libfuse calls. Each finds the adapter through the request context's
-/// private data, converts C arguments, and catches everything: an exception must never unwind into C,
-/// so a bug answers EIO and is logged.
+/// The static entry points libfuse's low-level API calls. Each finds the mount through the request's
+/// user data, converts C arguments, replies exactly once, and catches everything: an exception must never
+/// unwind into C, so a bug answers EIO and is logged. A reply fails only when the request was interrupted
+/// or the mount is gone; nothing is owed then, except the lookup counted and the file opened for it.
 /// </summary>
 internal static unsafe class Callbacks
 {
     private const int MaxRememberedThreads = 4096;
+
+    // How long the kernel may keep entries and attributes: for good, as every removal is invalidated explicitly.
+    private const double CacheSeconds = 365 * 24 * 3600;
     private static readonly ConcurrentDictionary<int, int> s_processOfThread = new();
 
-    public static fuse_operations Operations() => new()
+    public static fuse_lowlevel_ops Operations() => new()
     {
+        init = &Init,
+        lookup = &Lookup,
+        forget = &Forget,
         getattr = &GetAttr,
+        setattr = &SetAttr,
         readlink = &ReadLink,
-        truncate = &Truncate,
         open = &Open,
         read = &Read,
         write = &Write,
         release = &Release,
         opendir = &OpenDir,
         readdir = &ReadDir,
-        init = &Init,
-        utimens = &Utimens,
+        releasedir = &ReleaseDir,
     };
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static nint Init(nint connection, fuse_config* config)
+    private static void Init(nint userdata, fuse_conn_info* connection)
     {
-        // sysfs is never cached: every lookup, attribute and read goes to the tree, so a device made or a
-        // type that vanished shows at once (direct I/O on every open: show() makes the content on each read,
-        // shorter than the size stat reports). Inode numbers are the tree's, so `ls -i` and `find` stay stable.
-        config->entry_timeout = 0;
-        config->negative_timeout = 0;
-        config->attr_timeout = 0;
-        config->use_ino = 1;
-        config->readdir_ino = 1;
-        config->direct_io = 1;
-        config->kernel_cache = 0;
-        // The return value becomes the private data of every later request: hand back what fuse_new got.
-        var privateData = LibFuse.fuse_get_context()->private_data;
+        // Symlinks are cached like entries (a link's text never changes); O_TRUNC comes with the open, so a
+        // shell's `>` costs no SETATTR. Contents are never cached: every open is direct I/O.
+        connection->want |= (LibFuse.FUSE_CAP_CACHE_SYMLINKS | LibFuse.FUSE_CAP_ATOMIC_O_TRUNC) & connection->capable;
         try
         {
-            Target(privateData).Initialized();
+            MountOf(userdata).Initialized();
         }
         catch (Exception e)
         {
-            Log("init", e);
+            MountOf(userdata).Warn($"init failed: {e}");
         }
-        return privateData;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int GetAttr(byte* path, stat* result, fuse_file_info* info)
+    private static void Lookup(nint request, ulong parent, byte* name)
     {
         try
         {
-            var error = FileSystem().GetAttributes(Text(path), out var attributes);
+            var error = FileSystem(request).Lookup(parent, Marshal.PtrToStringUTF8((nint)name) ?? "", out var id, out var attributes);
             if (error != Errno.None)
             {
-                return -(int)error;
+                ReplyError(request, error);
+                return;
             }
-            *result = default;
-            var seconds = attributes.Time.ToUnixTimeSeconds();
-            var nanoseconds = attributes.Time.ToUnixTimeMilliseconds() % 1000 * 1_000_000;
-            result->st_ino = attributes.Inode;
-            result->st_mode = attributes.Mode;
-            result->st_nlink = attributes.Links;
-            result->st_size = attributes.Size;
-            result->st_blksize = 4096;
-            result->st_atim = result->st_mtim = result->st_ctim = new timespec { tv_sec = seconds, tv_nsec = nanoseconds };
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return Log("getattr", e);
-        }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int ReadLink(byte* path, byte* buffer, nuint size)
-    {
-        try
-        {
-            var error = FileSystem().ReadLink(Text(path), out var target);
-            if (error != Errno.None)
+            var entry = new fuse_entry_param { ino = id, attr_timeout = CacheSeconds, entry_timeout = CacheSeconds };
+            Fill(&entry.attr, attributes);
+            if (LibFuse.fuse_reply_entry(request, &entry) != 0)
             {
-                return -(int)error;
+                // The lookup was interrupted: the kernel never got the entry, so it will not forget it.
+                FileSystem(request).Nodes.Forget(id, 1);
             }
-            // libfuse wants a NUL-terminated string, truncated to fit.
-            var destination = new Span<byte>(buffer, (int)size);
-            var written = Encoding.UTF8.GetBytes(target.AsSpan(), destination[..^1]);
-            destination[written] = 0;
-            return 0;
-        }
-        catch (ArgumentException)
-        {
-            return -(int)Errno.ENAMETOOLONG;
         }
         catch (Exception e)
         {
-            return Log("readlink", e);
+            Fail(request, "lookup", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Truncate(byte* path, long size, fuse_file_info* info)
+    private static void Forget(nint request, ulong id, ulong lookups)
     {
         try
         {
-            return -(int)FileSystem().Truncate(Text(path));
+            FileSystem(request).Nodes.Forget(id, lookups);
         }
         catch (Exception e)
         {
-            return Log("truncate", e);
+            Target(request).Warn($"forget failed: {e}");
+        }
+        LibFuse.fuse_reply_none(request);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void GetAttr(nint request, ulong id, fuse_file_info* info)
+    {
+        try
+        {
+            ReplyAttributes(request, FileSystem(request).GetAttributes(id, out var attributes), attributes);
+        }
+        catch (Exception e)
+        {
+            Fail(request, "getattr", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Open(byte* path, fuse_file_info* info)
+    private static void SetAttr(nint request, ulong id, stat* wanted, int changes, fuse_file_info* info)
     {
         try
         {
-            var error = FileSystem().Open(Text(path), info->flags, CurrentCaller(), out var handle);
+            var error = FileSystem(request).SetAttributes(id,
+                mode: (changes & LibFuse.FUSE_SET_ATTR_MODE) != 0,
+                owner: (changes & (LibFuse.FUSE_SET_ATTR_UID | LibFuse.FUSE_SET_ATTR_GID)) != 0,
+                size: (changes & LibFuse.FUSE_SET_ATTR_SIZE) != 0,
+                out var attributes);
+            ReplyAttributes(request, error, attributes);
+        }
+        catch (Exception e)
+        {
+            Fail(request, "setattr", e);
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void ReadLink(nint request, ulong id)
+    {
+        try
+        {
+            var error = FileSystem(request).ReadLink(id, out var target);
             if (error != Errno.None)
             {
-                return -(int)error;
+                ReplyError(request, error);
+                return;
+            }
+            fixed (byte* text = Encoding.UTF8.GetBytes(target + "\0"))
+            {
+                _ = LibFuse.fuse_reply_readlink(request, text);
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(request, "readlink", e);
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Open(nint request, ulong id, fuse_file_info* info)
+    {
+        try
+        {
+            var error = FileSystem(request).Open(id, info->flags, CurrentCaller(request), out var handle);
+            if (error != Errno.None)
+            {
+                ReplyError(request, error);
+                return;
             }
             info->fh = handle;
-            return 0;
+            // show() makes the content on each read, shorter than the size stat reports: nothing may be cached.
+            info->bits |= LibFuse.DirectIo;
+            if (LibFuse.fuse_reply_open(request, info) != 0)
+            {
+                // The open was interrupted; libfuse sends no release for it.
+                FileSystem(request).Release(handle);
+            }
         }
         catch (Exception e)
         {
-            return Log("open", e);
+            Fail(request, "open", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Read(byte* path, byte* buffer, nuint size, long offset, fuse_file_info* info)
+    private static void Read(nint request, ulong id, nuint size, long offset, fuse_file_info* info)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
         try
         {
-            return FileSystem().Read(info->fh, offset, new Span<byte>(buffer, (int)size));
+            var read = FileSystem(request).Read(info->fh, offset, buffer.AsSpan(0, (int)size));
+            if (read < 0)
+            {
+                _ = LibFuse.fuse_reply_err(request, -read);
+                return;
+            }
+            fixed (byte* data = buffer)
+            {
+                _ = LibFuse.fuse_reply_buf(request, data, (nuint)read);
+            }
         }
         catch (Exception e)
         {
-            return Log("read", e);
+            Fail(request, "read", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Write(byte* path, byte* data, nuint size, long offset, fuse_file_info* info)
+    private static void Write(nint request, ulong id, byte* data, nuint size, long offset, fuse_file_info* info)
     {
         try
         {
-            return FileSystem().Write(info->fh, new ReadOnlySpan<byte>(data, (int)size), CurrentCaller());
+            var written = FileSystem(request).Write(info->fh, new ReadOnlySpan<byte>(data, (int)size), CurrentCaller(request));
+            if (written < 0)
+            {
+                _ = LibFuse.fuse_reply_err(request, -written);
+                return;
+            }
+            _ = LibFuse.fuse_reply_write(request, (nuint)written);
         }
         catch (Exception e)
         {
-            return Log("write", e);
+            Fail(request, "write", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Release(byte* path, fuse_file_info* info)
+    private static void Release(nint request, ulong id, fuse_file_info* info)
     {
         try
         {
-            return -(int)FileSystem().Release(info->fh);
+            ReplyError(request, FileSystem(request).Release(info->fh));
         }
         catch (Exception e)
         {
-            return Log("release", e);
+            Fail(request, "release", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int OpenDir(byte* path, fuse_file_info* info)
+    private static void OpenDir(nint request, ulong id, fuse_file_info* info)
     {
         try
         {
-            return -(int)FileSystem().OpenDirectory(Text(path));
-        }
-        catch (Exception e)
-        {
-            return Log("opendir", e);
-        }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int ReadDir(byte* path, nint buffer, delegate* unmanaged[Cdecl]<nint, byte*, stat*, long, int, int> fill, long offset, fuse_file_info* info, int flags)
-    {
-        try
-        {
-            var error = FileSystem().ListDirectory(Text(path), out var names);
+            var error = FileSystem(request).OpenDirectory(id, out var handle);
             if (error != Errno.None)
             {
-                return -(int)error;
+                ReplyError(request, error);
+                return;
             }
-            // Offset 0 for every entry: libfuse collects the whole listing and pages it to the kernel itself.
-            foreach (var name in (IEnumerable<string>)[".", "..", .. names])
+            info->fh = handle;
+            if (LibFuse.fuse_reply_open(request, info) != 0)
             {
-                var bytes = Encoding.UTF8.GetBytes(name + "\0");
-                fixed (byte* entry = bytes)
-                {
-                    if (fill(buffer, entry, null, 0, 0) != 0)
-                    {
-                        break;
-                    }
-                }
+                FileSystem(request).ReleaseDirectory(handle);
             }
-            return 0;
         }
         catch (Exception e)
         {
-            return Log("readdir", e);
+            Fail(request, "opendir", e);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Utimens(byte* path, timespec* times, fuse_file_info* info)
+    private static void ReadDir(nint request, ulong id, nuint size, long offset, fuse_file_info* info)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
         try
         {
-            return -(int)FileSystem().SetTimes(Text(path));
+            var entries = FileSystem(request).Listing(info->fh);
+            nuint used = 0;
+            fixed (byte* start = buffer)
+            {
+                // An entry's offset is where the next read continues: the index after it.
+                for (var index = (int)offset; index < entries.Count; index++)
+                {
+                    var attributes = new stat { st_ino = entries[index].Inode, st_mode = entries[index].Mode };
+                    fixed (byte* name = entries[index].Name)
+                    {
+                        var needed = LibFuse.fuse_add_direntry(request, start + used, size - used, name, &attributes, index + 1);
+                        if (needed > size - used)
+                        {
+                            break;
+                        }
+                        used += needed;
+                    }
+                }
+                _ = LibFuse.fuse_reply_buf(request, start, used);
+            }
         }
         catch (Exception e)
         {
-            return Log("utimens", e);
+            Fail(request, "readdir", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private static FuseMount Target(nint privateData) =>
-        (FuseMount)GCHandle.FromIntPtr(privateData).Target!;
-
-    private static SysfsFileSystem FileSystem() => Target(LibFuse.fuse_get_context()->private_data).FileSystem;
-
-    private static Caller CurrentCaller()
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void ReleaseDir(nint request, ulong id, fuse_file_info* info)
     {
-        var context = LibFuse.fuse_get_context();
+        try
+        {
+            FileSystem(request).ReleaseDirectory(info->fh);
+            _ = LibFuse.fuse_reply_err(request, 0);
+        }
+        catch (Exception e)
+        {
+            Fail(request, "releasedir", e);
+        }
+    }
+
+    private static void ReplyAttributes(nint request, Errno error, NodeAttributes attributes)
+    {
+        if (error != Errno.None)
+        {
+            ReplyError(request, error);
+            return;
+        }
+        stat result;
+        Fill(&result, attributes);
+        _ = LibFuse.fuse_reply_attr(request, &result, CacheSeconds);
+    }
+
+    private static void Fill(stat* result, NodeAttributes attributes)
+    {
+        *result = default;
+        var seconds = attributes.Time.ToUnixTimeSeconds();
+        var nanoseconds = attributes.Time.ToUnixTimeMilliseconds() % 1000 * 1_000_000;
+        result->st_ino = attributes.Inode;
+        result->st_mode = attributes.Mode;
+        result->st_nlink = attributes.Links;
+        result->st_size = attributes.Size;
+        result->st_blksize = 4096;
+        result->st_atim = result->st_mtim = result->st_ctim = new timespec { tv_sec = seconds, tv_nsec = nanoseconds };
+    }
+
+    private static void ReplyError(nint request, Errno error) => _ = LibFuse.fuse_reply_err(request, (int)error);
+
+    // What fuse_session_new was given: a handle to the mount.
+    private static FuseMount MountOf(nint userdata) => (FuseMount)GCHandle.FromIntPtr(userdata).Target!;
+
+    private static FuseMount Target(nint request) => MountOf(LibFuse.fuse_req_userdata(request));
+
+    private static SysfsFileSystem FileSystem(nint request) => Target(request).FileSystem;
+
+    private static Caller CurrentCaller(nint request)
+    {
+        var context = LibFuse.fuse_req_ctx(request);
         return new Caller(ProcessOf(context->pid), context->uid, context->gid);
     }
 
     // FUSE names the calling thread; what holds a device (as VFIO binds it to one process) is its thread
     // group. Reading a thread's status costs more than the rest of a request, so a known answer is only
-    // checked, with one lookup of /proc/<process>/task/<thread> (thread ids are reused after they exit).
+    // checked (thread ids are reused after they exit), with a signal 0 that reaches the thread only in that group.
     private static int ProcessOf(int threadId)
     {
         if (threadId <= 0)
@@ -260,7 +357,7 @@ internal static unsafe class Callbacks
             return threadId;
         }
         if (s_processOfThread.TryGetValue(threadId, out var known)
-            && Directory.Exists($"/proc/{known.ToString(CultureInfo.InvariantCulture)}/task/{threadId.ToString(CultureInfo.InvariantCulture)}"))
+            && Libc.tgkill(known, threadId, 0) == 0)
         {
             return known;
         }
@@ -292,11 +389,10 @@ internal static unsafe class Callbacks
         return threadId;
     }
 
-    private static string Text(byte* path) => Marshal.PtrToStringUTF8((nint)path) ?? "";
 
-    private static int Log(string operation, Exception e)
+    private static void Fail(nint request, string operation, Exception e)
     {
-        Target(LibFuse.fuse_get_context()->private_data).Warn($"{operation} failed: {e}");
-        return -(int)Errno.EIO;
+        Target(request).Warn($"{operation} failed: {e}");
+        ReplyError(request, Errno.EIO);
     }
 }

@@ -13,16 +13,42 @@ internal unsafe struct fuse_args
     public int allocated;
 }
 
-/// <summary><c>struct fuse_context</c> (fuse.h): who made the current request.</summary>
+/// <summary><c>struct fuse_ctx</c> (fuse_lowlevel.h): who made a request.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct fuse_context
+internal struct fuse_ctx
 {
-    public nint fuse;
     public uint uid;
     public uint gid;
     public int pid;
-    public nint private_data;
     public uint umask;
+}
+
+/// <summary><c>struct fuse_conn_info</c> (fuse_common.h, libfuse 3.14): what the kernel offers and what the mount wants.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct fuse_conn_info
+{
+    public uint proto_major;
+    public uint proto_minor;
+    public uint max_write;
+    public uint max_read;
+    public uint max_readahead;
+    public uint capable;
+    public uint want;
+    public uint max_background;
+    public uint congestion_threshold;
+    public uint time_gran;
+    public fixed uint reserved[22];
+}
+
+/// <summary><c>struct fuse_entry_param</c> (fuse_lowlevel.h): a lookup's answer and how long the kernel may keep it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct fuse_entry_param
+{
+    public ulong ino;
+    public ulong generation;
+    public stat attr;
+    public double attr_timeout;
+    public double entry_timeout;
 }
 
 /// <summary><c>struct fuse_file_info</c> (fuse_common.h, libfuse 3.14).</summary>
@@ -36,32 +62,6 @@ internal struct fuse_file_info
     public ulong fh;
     public ulong lock_owner;
     public uint poll_events;
-}
-
-/// <summary>
-/// The leading fields of <c>struct fuse_config</c> (fuse.h, libfuse 3.14) up to <c>kernel_cache</c>; the
-/// init callback gets a pointer to libfuse's own instance and sets only these.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct fuse_config
-{
-    public int set_gid;
-    public uint gid;
-    public int set_uid;
-    public uint uid;
-    public int set_mode;
-    public uint umask;
-    public double entry_timeout;
-    public double negative_timeout;
-    public double attr_timeout;
-    public int intr;
-    public int intr_signal;
-    public int remember;
-    public int hard_remove;
-    public int use_ino;
-    public int readdir_ino;
-    public int direct_io;
-    public int kernel_cache;
 }
 
 /// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
@@ -94,14 +94,20 @@ internal unsafe struct stat
 }
 
 /// <summary>
-/// <c>struct fuse_operations</c> (fuse.h, libfuse 3.14), in declaration order. Operations mdevkit does not
-/// implement stay null, and libfuse answers ENOSYS for them.
+/// <c>struct fuse_lowlevel_ops</c> (fuse_lowlevel.h, libfuse 3.14), in declaration order. Operations mdevkit
+/// does not implement stay null, and libfuse answers ENOSYS for them (FLUSH included: the kernel then stops
+/// sending it).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct fuse_operations
+internal unsafe struct fuse_lowlevel_ops
 {
-    public delegate* unmanaged[Cdecl]<byte*, stat*, fuse_file_info*, int> getattr;
-    public delegate* unmanaged[Cdecl]<byte*, byte*, nuint, int> readlink;
+    public delegate* unmanaged[Cdecl]<nint, fuse_conn_info*, void> init;
+    public nint destroy;
+    public delegate* unmanaged[Cdecl]<nint, ulong, byte*, void> lookup;
+    public delegate* unmanaged[Cdecl]<nint, ulong, ulong, void> forget;
+    public delegate* unmanaged[Cdecl]<nint, ulong, fuse_file_info*, void> getattr;
+    public delegate* unmanaged[Cdecl]<nint, ulong, stat*, int, fuse_file_info*, void> setattr;
+    public delegate* unmanaged[Cdecl]<nint, ulong, void> readlink;
     public nint mknod;
     public nint mkdir;
     public nint unlink;
@@ -109,37 +115,34 @@ internal unsafe struct fuse_operations
     public nint symlink;
     public nint rename;
     public nint link;
-    public nint chmod;
-    public nint chown;
-    public delegate* unmanaged[Cdecl]<byte*, long, fuse_file_info*, int> truncate;
-    public delegate* unmanaged[Cdecl]<byte*, fuse_file_info*, int> open;
-    public delegate* unmanaged[Cdecl]<byte*, byte*, nuint, long, fuse_file_info*, int> read;
-    public delegate* unmanaged[Cdecl]<byte*, byte*, nuint, long, fuse_file_info*, int> write;
-    public nint statfs;
+    public delegate* unmanaged[Cdecl]<nint, ulong, fuse_file_info*, void> open;
+    public delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, fuse_file_info*, void> read;
+    public delegate* unmanaged[Cdecl]<nint, ulong, byte*, nuint, long, fuse_file_info*, void> write;
     public nint flush;
-    public delegate* unmanaged[Cdecl]<byte*, fuse_file_info*, int> release;
+    public delegate* unmanaged[Cdecl]<nint, ulong, fuse_file_info*, void> release;
     public nint fsync;
+    public delegate* unmanaged[Cdecl]<nint, ulong, fuse_file_info*, void> opendir;
+    public delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, fuse_file_info*, void> readdir;
+    public delegate* unmanaged[Cdecl]<nint, ulong, fuse_file_info*, void> releasedir;
+    public nint fsyncdir;
+    public nint statfs;
     public nint setxattr;
     public nint getxattr;
     public nint listxattr;
     public nint removexattr;
-    public delegate* unmanaged[Cdecl]<byte*, fuse_file_info*, int> opendir;
-    public delegate* unmanaged[Cdecl]<byte*, nint, delegate* unmanaged[Cdecl]<nint, byte*, stat*, long, int, int>, long, fuse_file_info*, int, int> readdir;
-    public nint releasedir;
-    public nint fsyncdir;
-    public delegate* unmanaged[Cdecl]<nint, fuse_config*, nint> init;
-    public nint destroy;
     public nint access;
     public nint create;
-    public nint @lock;
-    public delegate* unmanaged[Cdecl]<byte*, timespec*, fuse_file_info*, int> utimens;
+    public nint getlk;
+    public nint setlk;
     public nint bmap;
     public nint ioctl;
     public nint poll;
     public nint write_buf;
-    public nint read_buf;
+    public nint retrieve_reply;
+    public nint forget_multi;
     public nint flock;
     public nint fallocate;
+    public nint readdirplus;
     public nint copy_file_range;
     public nint lseek;
 }

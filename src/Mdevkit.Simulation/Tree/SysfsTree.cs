@@ -1,10 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Simulation.Tree;
 
 /// <summary>
 /// A thread-safe virtual sysfs: the kernel side builds it, filesystem front ends (in-process callers,
-/// the FUSE adapter) read and write it through <see cref="Open"/> with the kernfs rules.
+/// the FUSE adapter) read and write it through <see cref="Open(string, FileAccess, Caller, out TreeFile?)"/> with the kernfs rules.
 /// </summary>
 /// <remarks>
 /// Lock order: a caller may hold the mdev core's lock when it changes the tree, never the reverse;
@@ -14,6 +15,13 @@ public sealed class SysfsTree
 {
     private const int MaxLinkDepth = 40;
     private readonly Lock _lock = new();
+
+    /// <summary>
+    /// Raised after <see cref="Remove"/> unlinked nodes: the removed node first, then everything that was below it.
+    /// It runs on the removing thread once the tree's lock is released (the mdev core's may still be held), so a
+    /// front end whose kernel caches entries can drop them before the change is reported done.
+    /// </summary>
+    public event Action<IReadOnlyList<SysfsNode>>? Removed;
 
     /// <summary>The simulated <c>/</c>; the kernel side builds <c>sys/</c> below it.</summary>
     public SysfsDirectory Root { get; } = new("", null);
@@ -52,6 +60,7 @@ public sealed class SysfsTree
     /// <summary>Unlinks a node and everything below it; open handles on them fail with ENODEV from then on.</summary>
     public void Remove(SysfsNode node)
     {
+        var removed = new List<SysfsNode>();
         lock (_lock)
         {
             if (node.IsRemoved || node.Parent is null)
@@ -59,8 +68,9 @@ public sealed class SysfsTree
                 return;
             }
             node.Parent.Children.Remove(node.Name);
-            MarkRemoved(node);
+            MarkRemoved(node, removed);
         }
+        Removed?.Invoke(removed);
     }
 
     /// <summary>Finds a node without following a final symbolic link (<c>lstat</c>); links on the way are followed.</summary>
@@ -71,6 +81,17 @@ public sealed class SysfsTree
 
     /// <summary>Looks a path up as the VFS would, returning ENOENT or ENOTDIR on failure.</summary>
     public Errno Lookup(string path, out SysfsNode node) => TryWalk(path, followFinalLink: false, out node);
+
+    /// <summary>Finds the entry <paramref name="name"/> of <paramref name="directory"/> itself (no <c>.</c>, <c>..</c> or links), as a VFS lookup of one component does.</summary>
+    /// <returns>False when there is no such entry, or the directory was removed.</returns>
+    public bool TryGetChild(SysfsDirectory directory, string name, [MaybeNullWhen(false)] out SysfsNode child)
+    {
+        lock (_lock)
+        {
+            child = null;
+            return !directory.IsRemoved && directory.Children.TryGetValue(name, out child);
+        }
+    }
 
     /// <summary>A snapshot of a directory's entries, sorted by name.</summary>
     public IReadOnlyList<SysfsNode> List(SysfsDirectory directory)
@@ -89,11 +110,23 @@ public sealed class SysfsTree
     /// <returns>ENOENT, EISDIR, EACCES, a device's own errno, or <see cref="Errno.None"/>.</returns>
     public Errno Open(string path, FileAccess access, Caller caller, out TreeFile? file)
     {
-        file = null;
         var result = TryWalk(path, followFinalLink: true, out var node);
         if (result != Errno.None)
         {
+            file = null;
             return result;
+        }
+        return Open(node, access, caller, out file);
+    }
+
+    /// <summary>Opens a node already found, as <see cref="Open(string, FileAccess, Caller, out TreeFile?)"/> does after its lookup.</summary>
+    /// <returns>ENOENT once the node is removed, EISDIR, EACCES, a device's own errno, or <see cref="Errno.None"/>.</returns>
+    public static Errno Open(SysfsNode node, FileAccess access, Caller caller, out TreeFile? file)
+    {
+        file = null;
+        if (node.IsRemoved)
+        {
+            return Errno.ENOENT;
         }
         switch (node)
         {
@@ -178,14 +211,15 @@ public sealed class SysfsTree
         }
     }
 
-    private static void MarkRemoved(SysfsNode node)
+    private static void MarkRemoved(SysfsNode node, List<SysfsNode> removed)
     {
         node.IsRemoved = true;
+        removed.Add(node);
         if (node is SysfsDirectory directory)
         {
             foreach (var child in directory.Children.Values)
             {
-                MarkRemoved(child);
+                MarkRemoved(child, removed);
             }
         }
     }
