@@ -149,7 +149,9 @@ public sealed class PlanningOnSimulatorTests
     {
         using var simulator = new RunningSimulator("gvt", nameof(PlanningOnSimulatorTests));
         // Ctrl-C arrives while the probe waits for the callout of its second device: a real SIGINT, at a known step.
-        CalloutOnNthStart(simulator, 2, "kill -INT $PPID");
+        // The callout goes on waiting after it, as a slow script would: .NET runs signal handlers on a thread of
+        // their own, and a probe let go at once could finish its last steps before that thread has run.
+        CalloutOnNthStart(simulator, 2, "kill -INT $PPID; sleep 2");
 
         var probe = Mdevkit(simulator, "probe", "0000:00:02.0", "--yes");
 
