@@ -349,6 +349,10 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         }
         if (!_kernel.ParentExists(parent))
         {
+            EnableVirtualFunctionsFor(parent);
+        }
+        if (!_kernel.ParentExists(parent))
+        {
             var similar = SysfsReads.Read(_kernel.ParentNames).FirstOrDefault(name => string.Equals(name, parent, StringComparison.OrdinalIgnoreCase));
             throw new MdevctlException(similar is null
                 ? $"Unable to find parent device '{parent}'"
@@ -388,6 +392,19 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 Remove(uuid);
                 throw;
             }
+        }
+    }
+
+    // A parent that is a virtual function not enabled yet (after a reboot, say) comes with its GPU's virtual functions.
+    private void EnableVirtualFunctionsFor(string parent)
+    {
+        try
+        {
+            _kernel.EnableVirtualFunctionsFor(parent);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Unable to enable the virtual functions for parent device '{parent}'", e);
         }
     }
 

@@ -20,6 +20,9 @@ public sealed class KernelDevices
         _vendor = vendorVfio ? new VendorVgpus(environment) : null;
     }
 
+    // Only NVIDIA's GPUs get their virtual functions enabled on demand: any other device's are its owner's to manage.
+    private const string NvidiaDriver = "nvidia";
+
     private SysfsRoot Sysfs => _environment.Sysfs;
 
     /// <summary>Every parent, in byte order: mdev's registered ones and the vendor-specific VFIO slots.</summary>
@@ -32,6 +35,32 @@ public sealed class KernelDevices
 
     /// <summary>Whether a parent can take devices now: an mdev parent with its types, or a vendor-specific VFIO slot.</summary>
     public bool OffersTypes(string parent) => Sysfs.OffersTypes(parent) || IsVendorSlot(parent);
+
+    /// <summary>
+    /// Enables the virtual functions of the NVIDIA GPU that <paramref name="parent"/> would be a virtual function of,
+    /// when it has none yet, as NVIDIA's <c>sriov-manage -e</c> does: all of them (<c>sriov_totalvfs</c>), since the
+    /// count cannot change later without taking every one away again. Nothing is done under the <c>mdevctl</c> name.
+    /// </summary>
+    /// <returns>Whether virtual functions were enabled.</returns>
+    /// <exception cref="SysfsException">The kernel refused to enable them.</exception>
+    public bool EnableVirtualFunctionsFor(string parent)
+    {
+        if (_vendor is null || !PciAddress.TryParse(parent, out var wanted))
+        {
+            return false;
+        }
+        foreach (var function in Sysfs.GetPciFunctionNames())
+        {
+            if (Sysfs.GetSriovLayout(function) is { NumVfs: 0 } layout
+                && Enumerable.Range(0, layout.TotalVfs).Any(index => layout.VirtualFunction(index) == wanted)
+                && Sysfs.TryLocatePciFunction(function)?.Driver == NvidiaDriver)
+            {
+                Sysfs.SetNumVfs(function, layout.TotalVfs);
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>Whether a parent is a vendor-specific VFIO slot (a virtual function with <c>nvidia/current_vgpu_type</c>).</summary>
     public bool IsVendorSlot(string parent) => _vendor is not null && !Sysfs.ParentExists(parent) && _vendor.IsSlot(parent);

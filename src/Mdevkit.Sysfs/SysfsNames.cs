@@ -43,6 +43,10 @@ public static class SysfsNames
     public const string SriovTotalVfs = "sriov_totalvfs";
     /// <summary>Read-write attribute of an SR-IOV physical function: how many virtual functions are enabled; writing enables or disables them.</summary>
     public const string SriovNumVfs = "sriov_numvfs";
+    /// <summary>Read-only attribute of an SR-IOV physical function: the routing id offset of its first virtual function.</summary>
+    public const string SriovOffset = "sriov_offset";
+    /// <summary>Read-only attribute of an SR-IOV physical function: the routing id distance between its virtual functions.</summary>
+    public const string SriovStride = "sriov_stride";
     /// <summary>Link of a virtual function to its physical function.</summary>
     public const string PhysFn = "physfn";
     /// <summary>Prefix of a physical function's links to its virtual functions, <c>virtfn0</c>, <c>virtfn1</c>….</summary>

@@ -7,6 +7,25 @@ namespace Mdevkit.Sysfs;
 /// <param name="Name">The type's name, e.g. <c>NVIDIA L40S-24Q</c>.</param>
 public sealed record VgpuTypeInfo(int Id, string Name);
 
+/// <summary>What an SR-IOV physical function says of its virtual functions.</summary>
+/// <param name="Function">The physical function's address.</param>
+/// <param name="TotalVfs">Its <c>sriov_totalvfs</c>.</param>
+/// <param name="NumVfs">Its <c>sriov_numvfs</c>: how many are enabled now.</param>
+/// <param name="Offset">Its <c>sriov_offset</c>.</param>
+/// <param name="Stride">Its <c>sriov_stride</c>.</param>
+public sealed record SriovLayout(PciAddress Function, int TotalVfs, int NumVfs, int Offset, int Stride)
+{
+    /// <summary>
+    /// The address virtual function <paramref name="index"/> has once enabled: the physical function's routing id
+    /// (bus, device, function) plus offset and stride, as the PCI core numbers them (<c>pci_iov_virtfn_bus/devfn</c>).
+    /// </summary>
+    public PciAddress VirtualFunction(int index)
+    {
+        var id = (Function.Bus << 8) + (Function.Slot << 3) + Function.Function + Offset + (index * Stride);
+        return new PciAddress(Function.Domain, (id >> 8) & 0xff, (id >> 3) & 0x1f, id & 7);
+    }
+}
+
 /// <summary>
 /// PCI SR-IOV (<c>sriov_totalvfs</c>, <c>sriov_numvfs</c>, <c>physfn</c>, <c>virtfnN</c>) and NVIDIA's
 /// vendor-specific VFIO on virtual functions (<c>nvidia/creatable_vgpu_types</c>, <c>nvidia/current_vgpu_type</c>),
@@ -25,15 +44,24 @@ public sealed partial class SysfsRoot
     public int? GetTotalVfs(string function) =>
         ReadOptional(FunctionFile(function, SysfsNames.SriovTotalVfs)) is { } text ? Count(text, FunctionFile(function, SysfsNames.SriovTotalVfs)) : null;
 
+    /// <summary>The SR-IOV numbers of a physical function.</summary>
+    /// <param name="function">A PCI function's address.</param>
+    /// <returns>Its layout, or null when it is no SR-IOV physical function (or not a PCI address).</returns>
+    /// <exception cref="SysfsException">An attribute cannot be read or is no number (EINVAL).</exception>
+    public SriovLayout? GetSriovLayout(string function)
+    {
+        if (!PciAddress.TryParse(function, out var address) || GetTotalVfs(function) is not { } total)
+        {
+            return null;
+        }
+        return new SriovLayout(address, total, GetNumVfs(function), ReadCount(function, SysfsNames.SriovOffset), ReadCount(function, SysfsNames.SriovStride));
+    }
+
     /// <summary>How many virtual functions are enabled.</summary>
     /// <param name="function">An SR-IOV physical function's address.</param>
     /// <returns>Its <c>sriov_numvfs</c>.</returns>
     /// <exception cref="SysfsException">ENOENT when the function has no SR-IOV, EINVAL when the text is no number.</exception>
-    public int GetNumVfs(string function)
-    {
-        var path = FunctionFile(function, SysfsNames.SriovNumVfs);
-        return Count(WholeFile.Read(path).Trim(), path);
-    }
+    public int GetNumVfs(string function) => ReadCount(function, SysfsNames.SriovNumVfs);
 
     /// <summary>Enables or disables virtual functions: writes the count to <c>sriov_numvfs</c>.</summary>
     /// <param name="function">An SR-IOV physical function's address.</param>
@@ -91,11 +119,7 @@ public sealed partial class SysfsRoot
     /// <param name="function">A virtual function's address.</param>
     /// <returns>The id in <c>nvidia/current_vgpu_type</c>; 0 when the function has no vGPU.</returns>
     /// <exception cref="SysfsException">ENOENT without the attribute; EINVAL when the text is no number.</exception>
-    public int GetCurrentVgpuType(string function)
-    {
-        var path = FunctionFile(function, SysfsNames.NvidiaCurrentVgpuType);
-        return Count(WholeFile.Read(path).Trim(), path);
-    }
+    public int GetCurrentVgpuType(string function) => ReadCount(function, SysfsNames.NvidiaCurrentVgpuType);
 
     /// <summary>Creates a vGPU on a virtual function (a type id) or destroys its vGPU (0): writes <c>nvidia/current_vgpu_type</c>.</summary>
     /// <param name="function">A virtual function's address.</param>
@@ -150,6 +174,12 @@ public sealed partial class SysfsRoot
 
     private static SysfsException BadLine(string path, int number) =>
         new(Errno.EINVAL, $"{path}:{number.ToString(CultureInfo.InvariantCulture)}");
+
+    private int ReadCount(string function, string attribute)
+    {
+        var path = FunctionFile(function, attribute);
+        return Count(WholeFile.Read(path).Trim(), path);
+    }
 
     private static int Count(string text, string path) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new SysfsException(Errno.EINVAL, path);
