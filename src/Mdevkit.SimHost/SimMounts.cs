@@ -26,7 +26,10 @@ public static class SimMounts
     public static bool IsDead(string mountPoint) =>
         MountTable.Read().Any(mount => mount.MountPoint == mountPoint && mount.FileSystemType == FileSystemType) && !IsServed(mountPoint);
 
-    /// <summary>Detaches those of the root's mount points that are mounted but no longer served.</summary>
+    /// <summary>
+    /// Detaches those of the root's mount points that are mounted but no longer served, and then the network
+    /// namespace's bind mount, which only a running simulator keeps (one that serves its mounts stops this first).
+    /// </summary>
     /// <returns>The mount points detached.</returns>
     /// <exception cref="SimException">A mount point is served (a simulator runs), or a dead one cannot be detached.</exception>
     public static IReadOnlyList<string> DetachDead(SimRoot root)
@@ -39,13 +42,23 @@ public static class SimMounts
             {
                 throw new SimException($"{mountPoint} is already mounted: is a simulator running? ('mdevkit sim status --root {root.Directory}')");
             }
-            if (Libc.umount2(mountPoint, Libc.MNT_DETACH) != 0)
-            {
-                throw new SimException($"{mountPoint} is a stale mount and cannot be unmounted: {SysfsException.Describe((Errno)Marshal.GetLastPInvokeError())}");
-            }
+            Detach(mountPoint, "stale mount");
             detached.Add(mountPoint);
         }
+        if (mounted.Contains(root.NetworkNamespace))
+        {
+            Detach(root.NetworkNamespace, "stale network namespace mount");
+            detached.Add(root.NetworkNamespace);
+        }
         return detached;
+    }
+
+    private static void Detach(string mountPoint, string what)
+    {
+        if (Libc.umount2(mountPoint, Libc.MNT_DETACH) != 0)
+        {
+            throw new SimException($"{mountPoint} is a {what} and cannot be unmounted: {Libc.LastError()}");
+        }
     }
 
     // Only a request to the FUSE server tells a live mount from a dead one; the mount point's own access() does not.

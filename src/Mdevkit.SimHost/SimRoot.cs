@@ -30,6 +30,9 @@ public sealed class SimRoot(string directory)
 
     public string Log => Path.Join(RunDirectory, "sim.log");
 
+    /// <summary>The simulator's network namespace, bound on this file while it runs: where its udev events go out, and what <c>sim exec</c> enters.</summary>
+    public string NetworkNamespace => Path.Join(RunDirectory, "netns");
+
     /// <summary>The real directories next to the mount: definitions and both layouts' script directories.</summary>
     public IEnumerable<string> RealDirectories =>
     [

@@ -11,8 +11,9 @@ namespace Mdevkit.SimHost;
 
 /// <summary>
 /// A running simulator: a host booted from a profile, its sysfs mounted at <c>ROOT/sys</c>, a control
-/// socket for the other <c>sim</c> verbs, and udev's part for autostart (a registered parent with
-/// definitions gets <c>start-parent-mdevs</c>, as mdevctl's udev rule does, through the command the host is given).
+/// socket for the other <c>sim</c> verbs, and udev's part: every uevent goes to libudev's listeners in the
+/// simulator's network namespace, and a registered parent with definitions gets <c>start-parent-mdevs</c>,
+/// as mdevctl's udev rule does, through the command the host is given.
 /// </summary>
 public sealed class SimService : IDisposable
 {
@@ -23,10 +24,12 @@ public sealed class SimService : IDisposable
     private readonly TextWriter _log;
     private readonly FuseMount _devices;
     private readonly IReadOnlyList<string> _autostart;
+    private readonly UdevNetlink _udev;
 
-    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, FuseMount devices, Socket listener, TextWriter log, IReadOnlyList<string> autostart)
+    private SimService(SimulatedHost host, SimRoot root, FuseMount mount, FuseMount devices, UdevNetlink udev, Socket listener, TextWriter log, IReadOnlyList<string> autostart)
     {
         _autostart = autostart;
+        _udev = udev;
         Host = host;
         Root = root;
         Mount = mount;
@@ -86,13 +89,24 @@ public sealed class SimService : IDisposable
         {
             throw new SimException(e.Message);
         }
+        UdevNetlink udev;
+        try
+        {
+            udev = UdevNetlink.Open(root.NetworkNamespace);
+        }
+        catch (SimException)
+        {
+            mount.Dispose();
+            devices.Dispose();
+            throw;
+        }
         File.Delete(root.Socket);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(root.Socket));
         // Every request changes the host or reveals its holders: root's alone.
         File.SetUnixFileMode(root.Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen();
-        return new SimService(host, root, mount, devices, listener, log, autostart);
+        return new SimService(host, root, mount, devices, udev, listener, log, autostart);
     }
 
     public void Dispose()
@@ -102,6 +116,7 @@ public sealed class SimService : IDisposable
         Host.Core.Shutdown();
         Mount.Dispose();
         _devices.Dispose();
+        _udev.Dispose();
         // Last, because disposing the listener unlinks the socket, and a waiting 'sim down' returns
         // once the socket is gone: only then are the mounts gone too.
         _listener.Dispose();
@@ -120,6 +135,10 @@ public sealed class SimService : IDisposable
     private void OnUevent(Uevent uevent)
     {
         _log.WriteLine($"uevent: {uevent}");
+        if (_udev.Send(uevent) is { } failure)
+        {
+            _log.WriteLine($"udev: {failure}");
+        }
         if (uevent.Action != "change" || uevent["MDEV_STATE"] != "registered")
         {
             return;

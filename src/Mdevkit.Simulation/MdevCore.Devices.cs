@@ -6,6 +6,7 @@ namespace Mdevkit.Simulation;
 public sealed partial class MdevCore
 {
     private const string MdevSubsystem = "mdev";
+    private const string DriverVariable = "DRIVER";
 
     /// <summary>A write to a type's <c>create</c> file (<c>create_store</c>): parse, then <see cref="Create(MdevType, Guid)"/>.</summary>
     public Errno Create(MdevType type, ReadOnlySpan<byte> input)
@@ -129,13 +130,13 @@ public sealed partial class MdevCore
         var bus = _tree.EnsureDirectory(SysfsPaths.MdevBus);
         _tree.CreateLink(device.Directory, SysfsNames.Subsystem, bus);
         _tree.CreateAttribute(device.Directory, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
-            () => device.IsRemoved || !_devices.ContainsKey(device.Uuid) ? "" : $"DRIVER={parent.Driver.Name}\n",
-            (data, _) => SynthesizeUevent(data, device.Directory.Path, MdevSubsystem));
+            () => UeventText(DeviceUeventVariables(device)),
+            (data, _) => SynthesizeUevent(data, device.Directory.Path, MdevSubsystem, DeviceUeventVariables(device)));
         _tree.CreateAttribute(device.Directory, SysfsNames.Remove, SysfsAttribute.WriteOnly, store: (data, _) => Remove(device, data));
         var power = _tree.CreateDirectory(device.Directory, "power");
         _tree.CreateAttribute(power, "runtime_status", SysfsAttribute.ReadOnly, () => "unsupported\n");
         _tree.CreateLink(_tree.EnsureDirectory(SysfsPaths.MdevBusDevices), device.Name, device.Directory);
-        _uevents.Enqueue("add", device.Directory.Path, MdevSubsystem);
+        _uevents.Enqueue("add", device.Directory.Path, MdevSubsystem, DeviceUeventVariables(device));
     }
 
     private void RemoveDeviceDirectory(MdevDevice device)
@@ -145,7 +146,7 @@ public sealed partial class MdevCore
             _tree.Remove(busLink);
         }
         _tree.Remove(device.Directory);
-        _uevents.Enqueue("remove", device.Directory.Path, MdevSubsystem);
+        _uevents.Enqueue("remove", device.Directory.Path, MdevSubsystem, DeviceUeventVariables(device));
     }
 
     private void BindDriver(MdevDevice device)
@@ -158,7 +159,7 @@ public sealed partial class MdevCore
         {
             AddVendorAttribute(device.Directory, attribute);
         }
-        _uevents.Enqueue("bind", device.Directory.Path, MdevSubsystem, ("DRIVER", driver.Name));
+        _uevents.Enqueue("bind", device.Directory.Path, MdevSubsystem, DeviceUeventVariables(device), (DriverVariable, driver.Name));
     }
 
     private void UnbindDriver(MdevDevice device)
@@ -169,6 +170,10 @@ public sealed partial class MdevCore
             _tree.Remove(back);
         }
         driver.Remove(device);
-        _uevents.Enqueue("unbind", device.Directory.Path, MdevSubsystem, ("DRIVER", driver.Name));
+        _uevents.Enqueue("unbind", device.Directory.Path, MdevSubsystem, DeviceUeventVariables(device), (DriverVariable, driver.Name));
     }
+
+    // What a device's uevent file shows: its driver once probed and listed, nothing while it is added or after it is removed.
+    private IEnumerable<KeyValuePair<string, string>> DeviceUeventVariables(MdevDevice device) =>
+        device.IsRemoved || !_devices.ContainsKey(device.Uuid) ? [] : [new(DriverVariable, device.Parent.Driver.Name)];
 }

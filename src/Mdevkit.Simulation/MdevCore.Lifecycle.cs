@@ -223,7 +223,7 @@ public sealed partial class MdevCore
     private void RaiseUse(MdevDevice device, string lifecycle)
     {
         var holder = device.Use.HolderPid is { } pid ? pid.ToString(CultureInfo.InvariantCulture) : "none";
-        _uevents.Enqueue("change", device.Directory.Path, MdevSubsystem, ("MDEV_LIFECYCLE", lifecycle), ("HOLDER_PID", holder));
+        _uevents.Enqueue("change", device.Directory.Path, MdevSubsystem, DeviceUeventVariables(device), ("MDEV_LIFECYCLE", lifecycle), ("HOLDER_PID", holder));
     }
 
     /// <summary>

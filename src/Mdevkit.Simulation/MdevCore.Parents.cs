@@ -43,14 +43,18 @@ public sealed partial class MdevCore
         {
             _tree.CreateAttribute(directory, name, SysfsAttribute.ReadOnly, () => value + "\n");
         }
+        foreach (var (name, content) in blueprint.BinaryAttributes ?? [])
+        {
+            _tree.CreateBinaryAttribute(directory, name, SysfsAttribute.ReadOnly, () => content);
+        }
         _tree.CreateAttribute(directory, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
-            () => ParentUeventText(blueprint), (data, _) => SynthesizeUevent(data, blueprint.DevicePath, SubsystemName(blueprint)));
+            () => UeventText(ParentUeventVariables(blueprint)), (data, _) => SynthesizeUevent(data, blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint)));
         if (blueprint.HasIommuGroup)
         {
             parent.IommuGroup = _iommuGroups.Add(directory);
         }
         _parents.Add(blueprint.Name, parent);
-        _uevents.Enqueue("add", blueprint.DevicePath, SubsystemName(blueprint));
+        _uevents.Enqueue("add", blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint));
         AddFunctionFiles(parent);
         if (!parent.IsMdevParent)
         {
@@ -70,7 +74,7 @@ public sealed partial class MdevCore
             }
         }
         parent.ClassLink = _tree.CreateLink(_tree.EnsureDirectory(SysfsPaths.MdevBusClass), blueprint.Name, directory);
-        _uevents.Enqueue("change", blueprint.DevicePath, SubsystemName(blueprint), ("MDEV_STATE", "registered"));
+        _uevents.Enqueue("change", blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint), ("MDEV_STATE", "registered"));
         return parent;
     }
 
@@ -98,7 +102,7 @@ public sealed partial class MdevCore
         if (parent.TypesDirectory is not null)
         {
             _tree.Remove(parent.TypesDirectory);
-            _uevents.Enqueue("change", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ("MDEV_STATE", "unregistered"));
+            _uevents.Enqueue("change", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ParentUeventVariables(parent.Blueprint), ("MDEV_STATE", "unregistered"));
         }
         if (parent.IommuGroup is { } group)
         {
@@ -109,7 +113,8 @@ public sealed partial class MdevCore
             _tree.Remove(back);
         }
         _tree.Remove(parent.Directory);
-        _uevents.Enqueue("remove", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint));
+        // device_del releases the host driver before it sends the remove, so DRIVER is gone from it.
+        _uevents.Enqueue("remove", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ParentUeventVariables(parent.Blueprint).Where(variable => variable.Key != DriverVariable));
         return true;
     }
 
@@ -212,13 +217,17 @@ public sealed partial class MdevCore
 
     private static string SubsystemName(ParentBlueprint blueprint) => Path.GetFileName(blueprint.SubsystemPath);
 
-    private static string ParentUeventText(ParentBlueprint blueprint) =>
-        (blueprint.BoundDriverPath is { } driver ? $"DRIVER={Path.GetFileName(driver)}\n" : "")
-        + string.Concat((blueprint.UeventProperties ?? []).Select(property => $"{property.Key}={property.Value}\n"));
+    // What a parent's uevent file shows (dev_uevent): its host driver, then the bus's variables.
+    private static IEnumerable<KeyValuePair<string, string>> ParentUeventVariables(ParentBlueprint blueprint) =>
+        (blueprint.BoundDriverPath is { } driver ? [new(DriverVariable, Path.GetFileName(driver))] : Enumerable.Empty<KeyValuePair<string, string>>())
+        .Concat(blueprint.UeventProperties ?? []);
+
+    private static string UeventText(IEnumerable<KeyValuePair<string, string>> variables) =>
+        string.Concat(variables.Select(variable => $"{variable.Key}={variable.Value}\n"));
 
     private static bool IsBus(ParentBlueprint blueprint) => blueprint.SubsystemPath.StartsWith("sys/bus/", StringComparison.Ordinal);
 
-    private Errno SynthesizeUevent(ReadOnlySpan<byte> data, string devicePath, string subsystem)
+    private Errno SynthesizeUevent(ReadOnlySpan<byte> data, string devicePath, string subsystem, IEnumerable<KeyValuePair<string, string>> device)
     {
         // Writing an action name to a device's uevent file makes the kernel send that event again ("udevadm trigger").
         var action = System.Text.Encoding.ASCII.GetString(data).TrimEnd('\n');
@@ -226,7 +235,7 @@ public sealed partial class MdevCore
         {
             return Errno.EINVAL;
         }
-        _uevents.Enqueue(action, devicePath, subsystem);
+        _uevents.Enqueue(action, devicePath, subsystem, device);
         _uevents.Deliver();
         return Errno.None;
     }

@@ -33,9 +33,9 @@ public sealed partial class MdevCore
         var classDevice = _tree.CreateDirectory(_tree.EnsureDirectory(function.Directory.Path + "/" + VfioDevClass), name);
         var dev = string.Create(CultureInfo.InvariantCulture, $"{VfioCdevMajor}:{number}");
         _tree.CreateAttribute(classDevice, "dev", SysfsAttribute.ReadOnly, () => dev + "\n");
+        var variables = VfioUeventVariables(number);
         _tree.CreateAttribute(classDevice, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
-            () => string.Create(CultureInfo.InvariantCulture, $"MAJOR={VfioCdevMajor}\nMINOR={number}\nDEVNAME=vfio/devices/{name}\n"),
-            (data, _) => SynthesizeUevent(data, classDevice.Path, VfioDevClass));
+            () => UeventText(variables), (data, _) => SynthesizeUevent(data, classDevice.Path, VfioDevClass, variables));
         _tree.CreateLink(classDevice, SysfsNames.Subsystem, _tree.EnsureDirectory("sys/class/" + VfioDevClass));
         _tree.CreateLink(_tree.EnsureDirectory("sys/class/" + VfioDevClass), name, classDevice);
         DeviceOpenHandler open = (Caller caller, out IDeviceSession? session) => OpenFunction(function, caller, out session);
@@ -44,9 +44,16 @@ public sealed partial class MdevCore
         {
             _tree.CreateDeviceNode(_tree.EnsureDirectory(SysfsPaths.VfioGroups), group.ToString(CultureInfo.InvariantCulture), DeviceNode.RootOnly, open);
         }
-        _uevents.Enqueue("add", classDevice.Path, VfioDevClass, ("MAJOR", VfioCdevMajor.ToString(CultureInfo.InvariantCulture)),
-            ("MINOR", number.ToString(CultureInfo.InvariantCulture)), ("DEVNAME", "vfio/devices/" + name));
+        _uevents.Enqueue("add", classDevice.Path, VfioDevClass, variables);
     }
+
+    // The variables of a VFIO character device's uevent file and events, in the kernel's order.
+    private static KeyValuePair<string, string>[] VfioUeventVariables(int number) =>
+    [
+        new("MAJOR", VfioCdevMajor.ToString(CultureInfo.InvariantCulture)),
+        new("MINOR", number.ToString(CultureInfo.InvariantCulture)),
+        new("DEVNAME", "vfio/devices/" + VfioName(number)),
+    ];
 
     // vfio_unregister_group_dev on an unplug: the holder loses the device, its nodes and class device go.
     private void RemoveVfioFiles(ParentDevice function)
@@ -65,7 +72,7 @@ public sealed partial class MdevCore
                 _tree.Remove(node);
             }
         }
-        _uevents.Enqueue("remove", function.Directory.Path + "/" + VfioDevClass + "/" + name, VfioDevClass);
+        _uevents.Enqueue("remove", function.Directory.Path + "/" + VfioDevClass + "/" + name, VfioDevClass, VfioUeventVariables(number));
         _vfioNumbers.Remove(number);
         function.VfioNumber = null;
     }

@@ -28,6 +28,9 @@ public sealed record ParentBlueprint(
     /// <summary>The bus's own variables in the device's <c>uevent</c> (PCI: <c>PCI_CLASS</c>, <c>PCI_ID</c>, <c>PCI_SLOT_NAME</c>), after <c>DRIVER</c>.</summary>
     public IReadOnlyList<KeyValuePair<string, string>>? UeventProperties { get; init; }
 
+    /// <summary>Read-only binary attributes the hardware shows in its device directory (a PCI function's <c>config</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, byte[]>>? BinaryAttributes { get; init; }
+
     /// <summary>What the vendor declares about its devices' lifecycle: peer links, hotplug.</summary>
     public ParentLifecycle Lifecycle { get; init; } = ParentLifecycle.Default;
 }

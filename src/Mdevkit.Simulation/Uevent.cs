@@ -28,7 +28,13 @@ internal sealed class UeventQueue
 
     public event Action<Uevent>? Raised;
 
-    public void Enqueue(string action, string devicePath, string subsystem, params (string Key, string Value)[] extra)
+    /// <summary>Numbers and queues an event, its variables in the kernel's order (<c>kobject_uevent_env</c>).</summary>
+    /// <param name="action">The action.</param>
+    /// <param name="devicePath">The device directory's root-relative path.</param>
+    /// <param name="subsystem">The device's subsystem.</param>
+    /// <param name="device">The variables of the device's own <c>uevent</c> file now (<c>DRIVER</c>, the bus's), which every event carries.</param>
+    /// <param name="extra">The event's own variables (<c>MDEV_STATE</c>, …), which come before the device's.</param>
+    public void Enqueue(string action, string devicePath, string subsystem, IEnumerable<KeyValuePair<string, string>> device, params (string Key, string Value)[] extra)
     {
         var devpath = "/" + devicePath["sys/".Length..];
         var environment = new Dictionary<string, string>
@@ -40,6 +46,10 @@ internal sealed class UeventQueue
         foreach (var (key, value) in extra)
         {
             environment[key] = value;
+        }
+        foreach (var (key, value) in device)
+        {
+            environment.TryAdd(key, value);
         }
         lock (_lock)
         {

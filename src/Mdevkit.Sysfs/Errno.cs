@@ -65,5 +65,7 @@ public enum Errno
     EADDRNOTAVAIL = 99,
     /// <summary>Transport endpoint is not connected (a FUSE mount whose server is gone).</summary>
     ENOTCONN = 107,
+    /// <summary>Connection refused (a netlink multicast that no socket has joined).</summary>
+    ECONNREFUSED = 111,
 }
 #pragma warning restore CA1707

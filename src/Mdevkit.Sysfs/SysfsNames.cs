@@ -35,6 +35,8 @@ public static class SysfsNames
     public const string PciDevice = "device";
     /// <summary>Read-only PCI function attribute: the class code, e.g. <c>0x030000</c>.</summary>
     public const string PciClass = "class";
+    /// <summary>Binary PCI function attribute: its configuration space (256 bytes for a conventional function).</summary>
+    public const string PciConfig = "config";
     /// <summary>Read-only attribute of a physical device: its NUMA node, <c>-1</c> when it has none.</summary>
     public const string NumaNode = "numa_node";
     /// <summary>Read-write (0644) file of every device: shows its uevent variables, a write synthesizes an event.</summary>

@@ -35,7 +35,8 @@ public sealed class SimRecoveryTests : IDisposable
         var down = RunningSimulator.Run("sim", "down", "--root", root);
         var again = RunningSimulator.Run("sim", "down", "--root", root);
 
-        var mountPoints = $"{_scratch.Join(real)}/sys, {_scratch.Join(real)}/dev";
+        // The FUSE mounts, then the bind mount that kept the simulator's network namespace.
+        var mountPoints = $"{_scratch.Join(real)}/sys, {_scratch.Join(real)}/dev, {_scratch.Join(real)}/run/mdevkit/netns";
         Assert.Equal(new CommandResult(0, $"mdevkit sim: no simulator was running at {_scratch.Join(real)}; detached the mounts it left: {mountPoints}\n", ""), down);
         Assert.DoesNotContain(MountTable.Read(), mount => mount.MountPoint.StartsWith(_scratch.Join(real) + "/", StringComparison.Ordinal));
         Assert.False(File.Exists(_scratch.Join($"{real}/run/mdevkit/sim.sock")));

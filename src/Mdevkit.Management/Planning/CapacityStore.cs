@@ -21,7 +21,15 @@ public sealed class CapacityStore(MdevctlEnvironment environment)
         {
             return null;
         }
-        return JsonSyntax.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel, "a capacity model", path);
+        try
+        {
+            return JsonSyntax.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel, "a capacity model", path);
+        }
+        catch (InvalidInputException e)
+        {
+            // A stored model is the host's own file, not what a caller gave: a broken one is the host's fault.
+            throw new MdevctlException(e.Message, [.. e.Causes]);
+        }
     }
 
     /// <summary>Stores a model under the root's lock, replacing the parent's previous one.</summary>

@@ -2,9 +2,34 @@ using System.Runtime.InteropServices;
 
 namespace Mdevkit.SimHost.Native;
 
-/// <summary>The libc calls the simulator's host needs: mounts, unmounts, probing a mount, resolving a path, the file-mode mask, and its log's descriptors.</summary>
+/// <summary>
+/// The libc calls the simulator's host needs: mounts, unmounts, probing a mount, resolving a path, the file-mode
+/// mask, its log's descriptors, and the network namespace udev's events go out in.
+/// </summary>
 internal static unsafe partial class Libc
 {
+    public const int CLONE_NEWNET = 0x40000000;
+    public const int O_RDONLY = 0;
+    public const int O_CLOEXEC = 0x80000;
+
+    /// <summary>The C library's text for the errno the last call left.</summary>
+    public static string LastError() => Mdevkit.Sysfs.SysfsException.Describe((Mdevkit.Sysfs.Errno)Marshal.GetLastPInvokeError());
+
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    public static partial int unshare(int flags);
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    public static partial int setns(int descriptor, int namespaceType);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int close(int descriptor);
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int setenv(string name, string value, int overwrite);
+
     public const ulong MS_BIND = 4096;
     public const ulong MS_REC = 16384;
     public const int MNT_DETACH = 2;

@@ -38,8 +38,11 @@ internal static class PciParent
                 new(SysfsNames.PciVendor, $"0x{id.Vendor:x4}"),
                 new(SysfsNames.PciDevice, $"0x{id.Device:x4}"),
                 new(SysfsNames.PciClass, $"0x{id.Class:x6}"),
+                // No NUMA affinity, as on a machine with one node.
+                new(SysfsNames.NumaNode, "-1"),
             ])
         {
+            BinaryAttributes = [new(SysfsNames.PciConfig, ConfigurationSpace(id))],
             // pci_uevent's variables (the subsystem ids are not modelled, so neither they nor MODALIAS appear).
             UeventProperties =
             [
@@ -48,5 +51,22 @@ internal static class PciParent
                 new("PCI_SLOT_NAME", name),
             ],
         };
+    }
+
+    /// <summary>
+    /// The 256 bytes of a conventional function's configuration space: its ids and class code, header type 0,
+    /// and a status register without the capability-list bit, so consumers (libvirt) find no capabilities.
+    /// Every other register reads 0; multi-byte registers are little-endian, as PCI defines them.
+    /// </summary>
+    internal static byte[] ConfigurationSpace(PciId id)
+    {
+        var space = new byte[256];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(space.AsSpan(0x00), id.Vendor);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(space.AsSpan(0x02), id.Device);
+        // Programming interface, subclass and base class at 0x09..0x0b; the revision at 0x08 stays 0.
+        space[0x09] = (byte)id.Class;
+        space[0x0a] = (byte)(id.Class >> 8);
+        space[0x0b] = (byte)(id.Class >> 16);
+        return space;
     }
 }

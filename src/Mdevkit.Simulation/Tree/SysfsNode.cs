@@ -89,6 +89,9 @@ public sealed class SysfsLink : SysfsNode
 /// <summary>Renders an attribute's content, the kernel's <c>show()</c>.</summary>
 public delegate string ShowHandler();
 
+/// <summary>Renders a binary attribute's content, the kernel's <c>bin_attribute</c> <c>read()</c> (a PCI function's <c>config</c>).</summary>
+public delegate byte[] BinaryShowHandler();
+
 /// <summary>Takes one <c>write(2)</c> to an attribute, the kernel's <c>store()</c>. Any error fails the whole write.</summary>
 /// <param name="data">Exactly the bytes of the write.</param>
 /// <param name="caller">Who writes.</param>
@@ -98,11 +101,12 @@ public delegate Mdevkit.Sysfs.Errno StoreHandler(ReadOnlySpan<byte> data, Caller
 /// <summary>A sysfs attribute file. Reading runs <see cref="Show"/>; each write runs <see cref="Store"/> once.</summary>
 public sealed class SysfsAttribute : SysfsNode
 {
-    internal SysfsAttribute(string name, SysfsDirectory parent, UnixFileMode mode, ShowHandler? show, StoreHandler? store)
+    internal SysfsAttribute(string name, SysfsDirectory parent, UnixFileMode mode, ShowHandler? show, StoreHandler? store, BinaryShowHandler? showBinary = null)
         : base(name, parent, mode)
     {
         Show = show;
         Store = store;
+        ShowBinary = showBinary;
     }
 
     /// <summary>sysfs reports PAGE_SIZE as the size of every attribute, whatever it holds.</summary>
@@ -119,6 +123,9 @@ public sealed class SysfsAttribute : SysfsNode
 
     /// <summary>The show callback, when the attribute is readable.</summary>
     public ShowHandler? Show { get; }
+
+    /// <summary>The content of a binary attribute, which has no <see cref="Show"/>.</summary>
+    public BinaryShowHandler? ShowBinary { get; }
 
     /// <summary>The store callback, when the attribute is writable.</summary>
     public StoreHandler? Store { get; }

@@ -27,7 +27,7 @@ public sealed class SysfsOpenFile : TreeFile
         {
             return -(int)Errno.ENODEV;
         }
-        if (Attribute.Show is null)
+        if (Attribute.Show is null && Attribute.ShowBinary is null)
         {
             return -(int)Errno.EIO;
         }
@@ -36,7 +36,7 @@ public sealed class SysfsOpenFile : TreeFile
         {
             if (offset == 0 || _shown is null)
             {
-                _shown = Encoding.UTF8.GetBytes(Attribute.Show());
+                _shown = Attribute.ShowBinary?.Invoke() ?? Encoding.UTF8.GetBytes(Attribute.Show!());
             }
             content = _shown;
         }

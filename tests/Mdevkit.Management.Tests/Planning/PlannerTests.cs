@@ -26,7 +26,7 @@ public sealed class PlannerTests : IDisposable
     public void ParseRequestJson_ArrayOfTypeAndCount()
     {
         Assert.Equal([new DeviceRequest("mdpy-vga", 2)], Planner.ParseRequestJson("""[{"type": "mdpy-vga", "count": 2}]""", "r.json"));
-        Assert.Throws<MdevctlException>(() => Planner.ParseRequestJson("""[{"type": "mdpy-vga", "count": 0}]""", "r.json"));
+        Assert.Throws<InvalidInputException>(() => Planner.ParseRequestJson("""[{"type": "mdpy-vga", "count": 0}]""", "r.json"));
     }
 
     [Theory]
@@ -38,7 +38,7 @@ public sealed class PlannerTests : IDisposable
     [InlineData("[]", "expected a non-empty array of {\"type\", \"count\"} with positive counts")]
     public void ParseRequestJson_NotARequest_SaysWhereInWords(string text, string problem)
     {
-        var error = Assert.Throws<MdevctlException>(() => Planner.ParseRequestJson(text, "r.json"));
+        var error = Assert.Throws<InvalidInputException>(() => Planner.ParseRequestJson(text, "r.json"));
 
         Assert.Equal($"\"r.json\" is not a request: {problem}", error.Message);
     }
@@ -49,7 +49,7 @@ public sealed class PlannerTests : IDisposable
         var models = new CapacityStore(new MdevctlEnvironment(_root.Path));
         _root.File("var/lib/mdevkit/capacity/mdpy.json", "[1, 2]");
 
-        var plan = Assert.Throws<MdevctlException>(() => Plan.Parse("[1, 2]", "p.json"));
+        var plan = Assert.Throws<InvalidInputException>(() => Plan.Parse("[1, 2]", "p.json"));
         var model = Assert.Throws<MdevctlException>(() => models.TryLoad("mdpy"));
 
         Assert.Equal("\"p.json\" is not a plan: the value at $ does not fit at line 1 column 1", plan.Message);
