@@ -103,6 +103,24 @@ public sealed class NvidiaErasMdevkitTests : IDisposable
     }
 
     [Fact]
+    public void StartAfterAReboot_EnablesAllTheGpusVfsFirst_OnlyUnderTheMdevkitName()
+    {
+        Assert.Equal(0, Mdevkit("define", "-p", Vf1, "-t", "nvidia-1165", "-u", Uuid).ExitCode);
+        Assert.Equal(0, _simulator.Control("reboot").ExitCode);
+
+        var asMdevctl = Mdevctl("start", "-u", Uuid);
+        var vfsAfterMdevctl = File.ReadAllText(_simulator.Join($"{L40S}/sriov_numvfs"));
+        var asMdevkit = Mdevkit("start", "-u", Uuid);
+
+        Assert.Equal(new CommandResult(1, "", $"Error: Unable to find parent device '{Vf1}'\n"), asMdevctl);
+        Assert.Equal("0\n", vfsAfterMdevctl);
+        Assert.Equal(new CommandResult(0, "", ""), asMdevkit);
+        Assert.Equal("32\n", File.ReadAllText(_simulator.Join($"{L40S}/sriov_numvfs")));
+        Assert.Equal("1165\n", CurrentType(Vf1));
+        Assert.Equal("0\n", File.ReadAllText(_simulator.Join("sys/bus/pci/devices/0000:41:00.0/sriov_numvfs")));
+    }
+
+    [Fact]
     public void AVgpuMadeOutsideMdevkit_IsListedUnderOneUuidDerivedFromItsVf_AndStopsByIt()
     {
         File.WriteAllText(_simulator.Join($"sys/bus/pci/devices/{Vf1}/nvidia/current_vgpu_type"), "1150");

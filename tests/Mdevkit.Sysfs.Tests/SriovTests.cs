@@ -13,6 +13,8 @@ public sealed class SriovTests : IDisposable
     {
         _root.File($"sys/devices/pci0000:00/{Pf}/sriov_totalvfs", "32\n");
         _root.File($"sys/devices/pci0000:00/{Pf}/sriov_numvfs", "2");
+        _root.File($"sys/devices/pci0000:00/{Pf}/sriov_offset", "4\n");
+        _root.File($"sys/devices/pci0000:00/{Pf}/sriov_stride", "1\n");
         _root.Link($"sys/bus/pci/devices/{Pf}", $"../../../devices/pci0000:00/{Pf}");
         // Two functions, linked out of index order, as readdir may list them.
         foreach (var (index, vf) in new[] { (1, "0000:81:00.5"), (0, "0000:81:00.4") })
@@ -36,6 +38,17 @@ public sealed class SriovTests : IDisposable
         Assert.Equal(2, _sysfs.GetNumVfs(Pf));
         Assert.Equal(["0000:81:00.4", "0000:81:00.5"], _sysfs.GetVirtualFunctions(Pf));
         Assert.False(_sysfs.HasVendorVgpu(Pf));
+    }
+
+    [Fact]
+    public void Layout_GivesTheAddressesVirtualFunctionsWillHave_AcrossSlots()
+    {
+        var layout = _sysfs.GetSriovLayout(Pf)!;
+
+        Assert.Equal((32, 2, 4, 1), (layout.TotalVfs, layout.NumVfs, layout.Offset, layout.Stride));
+        Assert.Equal(["0000:81:00.4", "0000:81:01.0", "0000:81:04.3"], new[] { 0, 4, 31 }.Select(index => layout.VirtualFunction(index).ToString()));
+        Assert.Null(_sysfs.GetSriovLayout("0000:81:00.4"));
+        Assert.Null(_sysfs.GetSriovLayout("not-pci"));
     }
 
     [Fact]
