@@ -121,6 +121,24 @@ public sealed class NvidiaErasMdevkitTests : IDisposable
     }
 
     [Fact]
+    public void Hostdev_OfAVgpuOnAVf_IsTheVfAsAnUnmanagedPciHostdev()
+    {
+        Assert.Equal(0, Mdevkit("start", "-p", Vf1, "-t", "nvidia-1155", "-u", Uuid).ExitCode);
+
+        var hostdev = Mdevkit("hostdev", Uuid);
+
+        Assert.Equal(new CommandResult(0, """
+            <hostdev mode='subsystem' type='pci' managed='no'>
+              <source>
+                <address domain='0x0000' bus='0x81' slot='0x00' function='0x5'/>
+              </source>
+            </hostdev>
+
+            """, ""), hostdev);
+        Assert.Null(Xmllint.Check(Xmllint.InDomain(hostdev.Output), "domain.rng"));
+    }
+
+    [Fact]
     public void AVgpuMadeOutsideMdevkit_IsListedUnderOneUuidDerivedFromItsVf_AndStopsByIt()
     {
         File.WriteAllText(_simulator.Join($"sys/bus/pci/devices/{Vf1}/nvidia/current_vgpu_type"), "1150");
