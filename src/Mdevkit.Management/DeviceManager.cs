@@ -53,7 +53,8 @@ public sealed record ModifyRequest(
 /// modify, start (rolling the device back when an attribute write fails), stop, and the autostart of a
 /// parent's devices. What changes definitions runs under the root's lock (<see cref="RootLock"/>); start, stop
 /// and the autostart change only what the kernel runs, which the kernel serializes, and take no lock: udev and
-/// callout scripts run them at any time.
+/// callout scripts run them at any time (a vGPU of NVIDIA's vendor-specific VFIO takes it for a moment, to record its
+/// UUID with it: <see cref="KernelDevices"/>).
 /// </summary>
 /// <param name="environment">The root.</param>
 /// <param name="definitions">Its definitions.</param>
