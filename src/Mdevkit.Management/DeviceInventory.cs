@@ -11,8 +11,14 @@ namespace Mdevkit.Management;
 public sealed record ListedDevice(Guid Uuid, string Parent, DeviceConfig Config, bool IsActive, bool IsDefined);
 
 /// <summary>Joins what runs (sysfs) with what is defined (<c>etc/mdevctl.d</c>), the way mdevctl's listings do.</summary>
-public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts)
+/// <param name="environment">The root.</param>
+/// <param name="definitions">Its definitions.</param>
+/// <param name="callouts">Its callout scripts.</param>
+/// <param name="kernel">Where devices live; mdev alone when null.</param>
+public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts, KernelDevices? kernel = null)
 {
+    private readonly KernelDevices _kernel = kernel ?? new KernelDevices(environment, vendorVfio: false);
+
     /// <summary>
     /// The active devices. Start mode and the <c>(defined)</c> mark come from a definition on the same
     /// parent; attributes only from a callout script, since the kernel cannot tell them.
@@ -20,8 +26,8 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     public IReadOnlyList<ListedDevice> Active(Guid? uuid = null, string? parent = null)
     {
         var running = uuid is { } wanted
-            ? environment.Sysfs.TryGetActiveDevice(wanted, out var one) ? [one] : []
-            : SysfsReads.Read(environment.Sysfs.GetActiveDevices);
+            ? _kernel.TryGetActive(wanted, out var one) ? [one] : []
+            : SysfsReads.Read(_kernel.Active);
         var devices = running.Where(device => parent is null || device.Parent == parent).ToArray();
         var found = new ListedDevice[devices.Length];
         AllCores.For(devices.Length, i =>
@@ -38,7 +44,7 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     /// <exception cref="ConfigException">A definition file is not valid.</exception>
     public IReadOnlyList<ListedDevice> Defined(Guid? uuid = null, string? parent = null)
     {
-        var active = SysfsReads.Read(environment.Sysfs.GetActiveDevices).ToDictionary(device => device.Uuid);
+        var active = SysfsReads.Read(_kernel.Active).ToDictionary(device => device.Uuid);
         var listed = definitions.Load(parent, uuid).Select(definition =>
         {
             var running = active.TryGetValue(definition.Uuid, out var device)
@@ -54,7 +60,7 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
     {
         try
         {
-            var names = environment.Sysfs.GetParentNames().Where(name => parent is null || name == parent).ToArray();
+            var names = _kernel.ParentNames().Where(name => parent is null || name == parent).ToArray();
             var types = new IReadOnlyList<MdevTypeInfo>?[names.Length];
             AllCores.For(names.Length, i => types[i] = TypesUnlessUnplugged(names[i]));
             return [.. names.Zip(types).Where(pair => pair.Second is not null).Select(pair => (pair.First, pair.Second!))];
@@ -74,9 +80,9 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
         {
             try
             {
-                return environment.Sysfs.GetTypes(parent);
+                return _kernel.Types(parent);
             }
-            catch (SysfsException) when (!environment.Sysfs.ParentExists(parent))
+            catch (SysfsException) when (!_kernel.ParentExists(parent))
             {
                 return null;
             }

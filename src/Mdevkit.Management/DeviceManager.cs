@@ -53,10 +53,17 @@ public sealed record ModifyRequest(
 /// modify, start (rolling the device back when an attribute write fails), stop, and the autostart of a
 /// parent's devices. What changes definitions runs under the root's lock (<see cref="RootLock"/>); start, stop
 /// and the autostart change only what the kernel runs, which the kernel serializes, and take no lock: udev and
-/// callout scripts run them at any time.
+/// callout scripts run them at any time (a vGPU of NVIDIA's vendor-specific VFIO takes it for a moment, to record its
+/// UUID with it: <see cref="KernelDevices"/>).
 /// </summary>
-public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts)
+/// <param name="environment">The root.</param>
+/// <param name="definitions">Its definitions.</param>
+/// <param name="callouts">Its callout scripts.</param>
+/// <param name="kernel">Where devices live; mdev alone when null.</param>
+public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStore definitions, Callouts callouts, KernelDevices? kernel = null)
 {
+    private readonly KernelDevices _kernel = kernel ?? new KernelDevices(environment, vendorVfio: false);
+
     private SysfsRoot Sysfs => environment.Sysfs;
 
     /// <summary>Defines a device; returns its UUID.</summary>
@@ -84,7 +91,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         else
         {
             ActiveDevice? running = null;
-            if (request.Uuid is not null && Sysfs.TryGetActiveDevice(uuid, out var device))
+            if (request.Uuid is not null && _kernel.TryGetActive(uuid, out var device))
             {
                 running = device;
             }
@@ -104,7 +111,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         callouts.Invoke(CalloutAction.Define, definition, request.Force, () =>
         {
             // A running device's attributes are only known to its callout script; the definition keeps them.
-            if (Sysfs.TryGetActiveDevice(uuid, out _) && callouts.GetAttributes(definition) is { } attributes)
+            if (_kernel.TryGetActive(uuid, out _) && callouts.GetAttributes(definition) is { } attributes)
             {
                 definition = definition with { Config = definition.Config with { Attributes = [.. definition.Config.Attributes, .. attributes] } };
             }
@@ -212,7 +219,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         {
             throw new MdevctlException($"'{(request.Auto ? "auto" : "manual")}' cannot be changed on active mdev");
         }
-        if (!Sysfs.TryGetActiveDevice(request.Uuid, out var running) || (request.Parent is not null && running.Parent != request.Parent))
+        if (!_kernel.TryGetActive(request.Uuid, out var running) || (request.Parent is not null && running.Parent != request.Parent))
         {
             throw new MdevctlException(request.Parent is null
                 ? $"Mediated device {MdevUuid.Format(request.Uuid)} is not active"
@@ -293,7 +300,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     /// <exception cref="MdevctlException">The device is not running or the kernel refused.</exception>
     public void Stop(Guid uuid, bool force = false)
     {
-        if (!Sysfs.TryGetActiveDevice(uuid, out var running))
+        if (!_kernel.TryGetActive(uuid, out var running))
         {
             throw new MdevctlException($"Error removing device {MdevUuid.Format(uuid)}", MdevctlException.OsError(Errno.ENOENT));
         }
@@ -311,7 +318,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         RequireParentName(parent);
         foreach (var definition in definitions.Load(parent, null).Where(definition => definition.Config.AutoStart))
         {
-            if (Sysfs.TryGetActiveDevice(definition.Uuid, out var running)
+            if (_kernel.TryGetActive(definition.Uuid, out var running)
                 && running.Parent == definition.Parent && running.Type == definition.Config.MdevType)
             {
                 continue;
@@ -334,22 +341,26 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     private void Create(Definition device)
     {
         var (parent, uuid, config) = device;
-        if (Sysfs.TryGetActiveDevice(uuid, out var existing))
+        if (_kernel.TryGetActive(uuid, out var existing))
         {
             throw new MdevctlException(
                 existing.Parent != parent ? "Device exists under different parent"
                 : existing.Type != config.MdevType ? "Device exists with different type"
                 : "Device already exists");
         }
-        if (!Sysfs.ParentExists(parent))
+        if (!_kernel.ParentExists(parent))
         {
-            var similar = SysfsReads.Read(Sysfs.GetParentNames).FirstOrDefault(name => string.Equals(name, parent, StringComparison.OrdinalIgnoreCase));
+            EnableVirtualFunctionsFor(parent);
+        }
+        if (!_kernel.ParentExists(parent))
+        {
+            var similar = SysfsReads.Read(_kernel.ParentNames).FirstOrDefault(name => string.Equals(name, parent, StringComparison.OrdinalIgnoreCase));
             throw new MdevctlException(similar is null
                 ? $"Unable to find parent device '{parent}'"
                 : $"Unable to find parent device '{parent}'. Did you mean '{similar}'?");
         }
-        var types = Sysfs.OffersTypes(parent)
-            ? SysfsReads.Read(() => Sysfs.GetTypes(parent))
+        var types = _kernel.OffersTypes(parent)
+            ? SysfsReads.Read(() => _kernel.Types(parent))
             : throw new MdevctlException($"Parent {parent} is not currently registered for mdev support");
         var type = types.FirstOrDefault(candidate => candidate.Id == config.MdevType)
             ?? throw new MdevctlException($"Parent {parent} does not support mdev type {config.MdevType}");
@@ -357,9 +368,14 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
         {
             throw new MdevctlException($"No available instances of {config.MdevType} on {parent}");
         }
+        if (config.Attributes.Count > 0 && _kernel.IsVendorSlot(parent))
+        {
+            // The vendor-specific interface has no device directory to write them to; its vGPU is the function itself.
+            throw new MdevctlException($"Attributes cannot be set on {parent}: a vGPU of NVIDIA's vendor-specific VFIO has none");
+        }
         try
         {
-            Sysfs.CreateDevice(parent, config.MdevType, uuid);
+            _kernel.Create(parent, config.MdevType, uuid);
         }
         catch (SysfsException e)
         {
@@ -377,6 +393,19 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
                 Remove(uuid);
                 throw;
             }
+        }
+    }
+
+    // A parent that is a virtual function not enabled yet (after a reboot, say) comes with its GPU's virtual functions.
+    private void EnableVirtualFunctionsFor(string parent)
+    {
+        try
+        {
+            _kernel.EnableVirtualFunctionsFor(parent);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Unable to enable the virtual functions for parent device '{parent}'", e);
         }
     }
 
@@ -411,7 +440,7 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
     {
         try
         {
-            Sysfs.RemoveDevice(uuid);
+            _kernel.Remove(uuid);
         }
         catch (SysfsException e)
         {

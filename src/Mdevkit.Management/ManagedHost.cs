@@ -11,13 +11,18 @@ public sealed class ManagedHost
 {
     /// <param name="environment">The root and its warning sink.</param>
     /// <param name="scriptErrors">Where callout scripts' standard error goes.</param>
-    public ManagedHost(MdevctlEnvironment environment, TextWriter scriptErrors)
+    /// <param name="vendorVfio">
+    /// Whether NVIDIA's vendor-specific VFIO is managed beside mdev (<see cref="KernelDevices"/>): true for mdevkit,
+    /// false where mdevkit answers as mdevctl, which does not know it.
+    /// </param>
+    public ManagedHost(MdevctlEnvironment environment, TextWriter scriptErrors, bool vendorVfio = true)
     {
         Environment = environment;
+        Kernel = new KernelDevices(environment, vendorVfio);
         Definitions = new DefinitionStore(environment);
         Callouts = new Callouts(environment, scriptErrors);
-        Inventory = new DeviceInventory(environment, Definitions, Callouts);
-        Manager = new DeviceManager(environment, Definitions, Callouts);
+        Inventory = new DeviceInventory(environment, Definitions, Callouts, Kernel);
+        Manager = new DeviceManager(environment, Definitions, Callouts, Kernel);
         CapacityModels = new CapacityStore(environment);
         Groups = new GroupStore(environment);
         Probe = new CapacityProbe(environment, Definitions, Manager, CapacityModels);
@@ -27,6 +32,8 @@ public sealed class ManagedHost
     }
 
     public MdevctlEnvironment Environment { get; }
+
+    public KernelDevices Kernel { get; }
 
     public DefinitionStore Definitions { get; }
 

@@ -12,6 +12,12 @@ public static class MdevkitPaths
     /// <summary>The root's lock (<see cref="RootLock"/>).</summary>
     public const string LockFile = RunDirectory + "/lock";
 
+    /// <summary>
+    /// The UUIDs mdevkit gave the vGPUs of NVIDIA's vendor-specific VFIO, which the kernel does not keep: one file per
+    /// virtual function, <c>&lt;uuid&gt; &lt;type id&gt;</c>. Runtime state, gone with the functions at reboot.
+    /// </summary>
+    public const string VendorVgpuDirectory = RunDirectory + "/vgpus";
+
     /// <summary>The agent's API socket (<c>mdevkitd</c>).</summary>
     public const string AgentSocket = RunDirectory + "/mdevkitd.sock";
 

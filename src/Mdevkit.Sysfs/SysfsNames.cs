@@ -41,6 +41,22 @@ public static class SysfsNames
     public const string NumaNode = "numa_node";
     /// <summary>Read-write (0644) file of every device: shows its uevent variables, a write synthesizes an event.</summary>
     public const string Uevent = "uevent";
+    /// <summary>Read-only attribute of an SR-IOV physical function: how many virtual functions it can have.</summary>
+    public const string SriovTotalVfs = "sriov_totalvfs";
+    /// <summary>Read-write attribute of an SR-IOV physical function: how many virtual functions are enabled; writing enables or disables them.</summary>
+    public const string SriovNumVfs = "sriov_numvfs";
+    /// <summary>Read-only attribute of an SR-IOV physical function: the routing id offset of its first virtual function.</summary>
+    public const string SriovOffset = "sriov_offset";
+    /// <summary>Read-only attribute of an SR-IOV physical function: the routing id distance between its virtual functions.</summary>
+    public const string SriovStride = "sriov_stride";
+    /// <summary>Link of a virtual function to its physical function.</summary>
+    public const string PhysFn = "physfn";
+    /// <summary>Prefix of a physical function's links to its virtual functions, <c>virtfn0</c>, <c>virtfn1</c>….</summary>
+    public const string VirtFnPrefix = "virtfn";
+    /// <summary>Read-only attribute of a virtual function of NVIDIA's vendor-specific VFIO: the vGPU types it could take now.</summary>
+    public const string NvidiaCreatableVgpuTypes = "nvidia/creatable_vgpu_types";
+    /// <summary>Read-write attribute of the same virtual function: its vGPU's type id, <c>0</c> for none; writing an id creates, <c>0</c> destroys.</summary>
+    public const string NvidiaCurrentVgpuType = "nvidia/current_vgpu_type";
 }
 
 /// <summary>Root-relative paths of the directories mdev consumers scan (no leading slash, so they join onto any root).</summary>
@@ -50,6 +66,8 @@ public static class SysfsPaths
     public const string Sys = "sys";
     /// <summary>Where every device lives.</summary>
     public const string Devices = "sys/devices";
+    /// <summary>One link per PCI function, named by its address.</summary>
+    public const string PciDevices = "sys/bus/pci/devices";
     /// <summary>One link per registered mdev parent, named after the parent device.</summary>
     public const string MdevBusClass = "sys/class/mdev_bus";
     /// <summary>The mdev bus.</summary>

@@ -30,7 +30,7 @@ public sealed record DeviceLocation(string Path, string? Subsystem, string? Driv
 /// <c>sys/</c> tree (a mounted simulator, a test fixture). Reads tolerate entries that vanish while
 /// they are scanned; writes are single <c>write(2)</c> calls, as the kernel needs.
 /// </summary>
-public sealed class SysfsRoot
+public sealed partial class SysfsRoot
 {
     /// <summary>Uses <paramref name="root"/> as <c>/</c>.</summary>
     /// <param name="root">A directory; <c>/</c> for the running host.</param>

@@ -11,12 +11,12 @@ namespace Mdevkit.Cli.Mdevctl;
 /// </summary>
 internal sealed class MdevctlContext
 {
-    private MdevctlContext(MdevctlEnvironment environment, TextWriter output, TextWriter error)
+    private MdevctlContext(MdevctlEnvironment environment, TextWriter output, TextWriter error, bool asMdevkit)
     {
         Environment = environment;
         Output = output;
         Error = error;
-        Host = new ManagedHost(environment, error);
+        Host = new ManagedHost(environment, error, vendorVfio: asMdevkit);
     }
 
     public MdevctlEnvironment Environment { get; }
@@ -47,7 +47,8 @@ internal sealed class MdevctlContext
         var configuration = parse.InvocationConfiguration;
         var root = rootOption is not null ? parse.GetValue(rootOption) : null;
         var environment = root is not null ? new MdevctlEnvironment(root, Log(configuration.Error)) : MdevctlEnvironment.FromEnvironment(Log(configuration.Error));
-        var context = new MdevctlContext(environment, configuration.Output, configuration.Error);
+        // Only mdevkit's command line has --root; as mdevctl the commands see what mdevctl sees.
+        var context = new MdevctlContext(environment, configuration.Output, configuration.Error, asMdevkit: rootOption is not null);
         try
         {
             RootCheck.Check(environment, root is not null ? "--root" : MdevctlEnvironment.RootVariable, context.Warn, rootOption is not null);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Xml.Linq;
 using Mdevkit.Sysfs;
 
@@ -14,12 +15,20 @@ public static class MdevHostdev
 {
     private static readonly string[] s_displayDrivers = ["mdpy", "mbochs", "i915", "nvidia"];
 
-    /// <summary>The hostdev for a running or defined device.</summary>
+    /// <summary>
+    /// The hostdev for a running or defined device: an mdev's, or for a vGPU of NVIDIA's vendor-specific VFIO the PCI
+    /// hostdev of its virtual function (<see cref="PciFunction"/>).
+    /// </summary>
+    /// <param name="uuid">The device.</param>
+    /// <param name="environment">The root.</param>
+    /// <param name="inventory">Its definitions and devices.</param>
+    /// <param name="kernel">Where devices live; mdev alone when null.</param>
     /// <exception cref="NodeDeviceException">No such device, or its type is not offered by its parent now.</exception>
-    public static XElement For(Guid uuid, MdevctlEnvironment environment, DeviceInventory inventory)
+    public static XElement For(Guid uuid, MdevctlEnvironment environment, DeviceInventory inventory, KernelDevices? kernel = null)
     {
+        kernel ??= new KernelDevices(environment, vendorVfio: false);
         string parent, type;
-        if (environment.Sysfs.TryGetActiveDevice(uuid, out var running))
+        if (kernel.TryGetActive(uuid, out var running))
         {
             (parent, type) = (running.Parent, running.Type);
         }
@@ -31,10 +40,32 @@ public static class MdevHostdev
         {
             throw new NodeDeviceException($"no mediated device {MdevUuid.Format(uuid)} is running or defined");
         }
+        if (kernel.IsVendorSlot(parent) && PciAddress.TryParse(parent, out var function))
+        {
+            return PciFunction(function);
+        }
         var typeInfo = (environment.Sysfs.ParentExists(parent) ? SysfsReads.Read(() => environment.Sysfs.GetTypes(parent)) : []).FirstOrDefault(candidate => candidate.Id == type)
             ?? throw new NodeDeviceException($"parent {parent} does not offer type {type} now, so its device API is unknown");
         return Create(uuid, typeInfo);
     }
+
+    /// <summary>
+    /// The hostdev that gives a guest a whole PCI function: how a virtual function with a vGPU of NVIDIA's
+    /// vendor-specific VFIO is assigned. <c>managed='no'</c>: the function stays bound to <c>nvidia</c>, which is
+    /// its VFIO driver; libvirt must not rebind it to <c>vfio-pci</c>.
+    /// </summary>
+    public static XElement PciFunction(PciAddress function) =>
+        new("hostdev",
+            new XAttribute("mode", "subsystem"),
+            new XAttribute("type", "pci"),
+            new XAttribute("managed", "no"),
+            new XElement("source", new XElement("address",
+                new XAttribute("domain", Hex(function.Domain, "x4")),
+                new XAttribute("bus", Hex(function.Bus, "x2")),
+                new XAttribute("slot", Hex(function.Slot, "x2")),
+                new XAttribute("function", Hex(function.Function, "x")))));
+
+    private static string Hex(int value, string format) => "0x" + value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>The hostdev for a device of the given type.</summary>
     /// <exception cref="NodeDeviceException">The type's device API is not one libvirt can assign.</exception>

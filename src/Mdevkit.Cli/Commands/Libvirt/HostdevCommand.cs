@@ -14,7 +14,7 @@ internal static class HostdevCommand
         var command = new Command("hostdev", "Print the libvirt domain <hostdev> for a mediated device") { root, uuid };
         command.SetAction(parse => LibvirtCommands.Run(parse, root, null, (context, _) =>
         {
-            context.Output.Write(LibvirtXml.Format(MdevHostdev.For(parse.GetValue(uuid), context.Environment, context.Inventory)));
+            context.Output.Write(LibvirtXml.Format(MdevHostdev.For(parse.GetValue(uuid), context.Environment, context.Inventory, context.Host.Kernel)));
             return 0;
         }));
         return command;
