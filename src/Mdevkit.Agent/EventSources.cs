@@ -66,7 +66,7 @@ internal sealed class UdevEventSource(ManagedHost host, EventHub hub, ILogger<Ud
 }
 
 /// <summary>Definitions changed by anyone (a command, a script, an editor): inotify on mdevctl's configuration directory.</summary>
-internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub) : IHostedService, IDisposable
+internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub, ILogger<DefinitionEventSource> logger) : IHostedService, IDisposable
 {
     private FileSystemWatcher? _watcher;
 
@@ -82,6 +82,12 @@ internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub) : IH
         _watcher.Changed += (_, change) => Changed(change.FullPath);
         _watcher.Deleted += (_, change) => Changed(change.FullPath);
         _watcher.Renamed += (_, change) => Changed(change.FullPath);
+        // The watcher lost events (its queue overflowed, or inotify ran out of watches): clients must read again.
+        _watcher.Error += (_, failure) =>
+        {
+            Log.DefinitionEventsLost(logger, failure.GetException().Message);
+            hub.Publish("events-lost");
+        };
         _watcher.EnableRaisingEvents = true;
         return Task.CompletedTask;
     }

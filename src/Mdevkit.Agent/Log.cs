@@ -8,4 +8,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "udev events came faster than they were read, and some were lost")]
     public static partial void EventsLost(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "changes to definitions may have been missed: {Reason}")]
+    public static partial void DefinitionEventsLost(ILogger logger, string reason);
 }
