@@ -77,7 +77,7 @@ internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub, ILog
         {
             return Task.CompletedTask;
         }
-        _watcher = new FileSystemWatcher(directory) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite };
+        _watcher = new FileSystemWatcher(directory) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite };
         _watcher.Created += (_, change) => Changed(change.FullPath);
         _watcher.Changed += (_, change) => Changed(change.FullPath);
         _watcher.Deleted += (_, change) => Changed(change.FullPath);
@@ -100,13 +100,28 @@ internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub, ILog
 
     public void Dispose() => _watcher?.Dispose();
 
-    // A definition is PARENT/UUID below the directory; temporary files (dot names) and scripts are not.
+    // A definition is PARENT/UUID below the directory; temporary files (dot names) and scripts are not. A new
+    // parent directory is read as well: its first definition can be written before inotify watches it.
     private void Changed(string path)
     {
         var relative = Path.GetRelativePath(host.Environment.ConfigDirectory, path).Split('/');
         if (relative is [var parent, var name] && parent != MdevctlEnvironment.ScriptsDirectoryName && MdevUuid.TryParse(name, out var uuid))
         {
             hub.Publish("definition-changed", uuid, parent);
+        }
+        else if (relative is [var newParent] && newParent != MdevctlEnvironment.ScriptsDirectoryName && Directory.Exists(path))
+        {
+            try
+            {
+                foreach (var file in Directory.GetFiles(path))
+                {
+                    Changed(file);
+                }
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Gone again already: nothing to tell.
+            }
         }
     }
 }
