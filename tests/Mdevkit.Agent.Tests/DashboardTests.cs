@@ -43,8 +43,8 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         using var profile = new MemoryStream(Encoding.UTF8.GetBytes(Profile));
         _agent = await AgentFixture.StartAsync(HostProfile.Parse(profile, "the dashboard tests' profile"), nameof(DashboardTests));
-        // The agent serves its Unix socket only (TCP is configured separately); a browser speaks TCP, so the
-        // test carries its connections to the socket through a real TCP listener on 127.0.0.1.
+        // The agent listens on its Unix socket only, and a browser speaks TCP: the test carries the browser's
+        // connections to the socket through a real TCP listener on 127.0.0.1.
         _bridge = new UnixSocketBridge(_agent.Socket);
         _browser = await Chromium.LaunchAsync(_browserProfile.Join("chromium"));
         _page = await _browser.NewPageAsync();
@@ -169,7 +169,9 @@ public sealed class DashboardTests : IAsyncLifetime
     public async Task Page_KeepsToItsOwnOrigin_UnderAStrictPolicy()
     {
         var requested = new List<string>();
+        var scriptErrors = new List<string>();
         _page.Request += (_, e) => requested.Add(e.Request.Url);
+        _page.PageError += (_, e) => scriptErrors.Add(e.Message);
         // Registered before the page's own script, so a blocked inline script or style would be recorded.
         await _page.EvaluateExpressionOnNewDocumentAsync(
             "window.violations = []; document.addEventListener('securitypolicyviolation', e => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`))");
@@ -180,6 +182,7 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.NotEmpty(requested);
         Assert.All(requested, url => Assert.StartsWith(_bridge.Address.ToString(), url, StringComparison.Ordinal));
         Assert.Empty(await _page.EvaluateExpressionAsync<string[]>("window.violations"));
+        Assert.Empty(scriptErrors);
         // Every form control has a label, every table its column headers, every chart a text alternative.
         Assert.Equal(0, await _page.EvaluateExpressionAsync<int>("[...document.querySelectorAll('input, select')].filter(c => c.labels.length === 0).length"));
         Assert.Equal(0, await _page.EvaluateExpressionAsync<int>("[...document.querySelectorAll('table')].filter(t => t.querySelectorAll('thead th[scope=col]').length === 0).length"));
