@@ -15,7 +15,7 @@ PUBLISHED := artifacts/publish/mdevkit
 PUBLISHED_AGENT := artifacts/publish-agent/mdevkitd
 VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 # What the binary is built from; bin/ and obj/ hold build output, which every build rewrites.
-SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -print) \
+SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' \) -print) \
 	Directory.Build.props Directory.Packages.props global.json
 
 # Files install writes, and the links that give mdevkit mdevctl's names; uninstall removes only these.

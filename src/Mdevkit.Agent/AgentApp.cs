@@ -70,6 +70,7 @@ public static class AgentApp
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = Problems.InternalErrorAsync });
         app.UseStatusCodePages(Problems.NotPartOfTheApiAsync);
         Api.Map(app);
+        Dashboard.Map(app);
         app.MapGet("/metrics", async (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";

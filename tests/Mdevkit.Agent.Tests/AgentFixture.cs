@@ -34,10 +34,13 @@ public sealed class AgentFixture : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture))
+    public static Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture)) =>
+        StartAsync(HostProfile.Load(profile), owner);
+
+    public static async Task<AgentFixture> StartAsync(HostProfile profile, string owner)
     {
         var scratch = new TempRoot(owner);
-        var simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
+        var simulator = SimService.Start(profile, new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
         var socket = AgentOptions.DefaultSocket(simulator.Root.Directory);
         var agent = AgentApp.Build(new AgentOptions(simulator.Root.Directory, socket));
         await agent.StartAsync(TestContext.Current.CancellationToken);
