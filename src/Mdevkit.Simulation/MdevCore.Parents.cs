@@ -45,7 +45,7 @@ public sealed partial class MdevCore
         }
         foreach (var (name, content) in blueprint.BinaryAttributes ?? [])
         {
-            _tree.CreateBinaryAttribute(directory, name, SysfsAttribute.ReadOnly, () => content);
+            _tree.CreateBinaryAttribute(directory, name, SysfsAttribute.ReadOnly, content.Length, () => content);
         }
         _tree.CreateAttribute(directory, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
             () => UeventText(ParentUeventVariables(blueprint)), (data, _) => SynthesizeUevent(data, blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint)));

@@ -103,16 +103,23 @@ public delegate Mdevkit.Sysfs.Errno StoreHandler(ReadOnlySpan<byte> data, Caller
 /// <summary>A sysfs attribute file. Reading runs <see cref="Show"/>; each write runs <see cref="Store"/> once.</summary>
 public sealed class SysfsAttribute : SysfsNode
 {
-    internal SysfsAttribute(string name, SysfsDirectory parent, UnixFileMode mode, ShowHandler? show, StoreHandler? store, BinaryShowHandler? showBinary = null)
+    internal SysfsAttribute(string name, SysfsDirectory parent, UnixFileMode mode, ShowHandler? show, StoreHandler? store, BinaryShowHandler? showBinary = null, long binarySize = 0)
         : base(name, parent, mode)
     {
         Show = show;
         Store = store;
         ShowBinary = showBinary;
+        Size = showBinary is null ? ReportedSize : binarySize;
     }
 
-    /// <summary>sysfs reports PAGE_SIZE as the size of every attribute, whatever it holds.</summary>
+    /// <summary>sysfs reports PAGE_SIZE as the size of every text attribute, whatever it holds.</summary>
     public const long ReportedSize = 4096;
+
+    /// <summary>
+    /// The size <c>stat</c> shows: <see cref="ReportedSize"/>, or a binary attribute's own fixed size (a
+    /// conventional PCI function's <c>config</c> is 256 bytes, which is how libvirt tells it from PCI Express).
+    /// </summary>
+    public long Size { get; }
 
     /// <summary>Read-only attribute mode (0444).</summary>
     public const UnixFileMode ReadOnly = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;

@@ -50,9 +50,9 @@ public sealed class SysfsTree
     public SysfsAttribute CreateAttribute(SysfsDirectory parent, string name, UnixFileMode mode, ShowHandler? show = null, StoreHandler? store = null) =>
         Add(parent, new SysfsAttribute(name, parent, mode, show, store));
 
-    /// <summary>Creates a read-only binary attribute under <paramref name="parent"/>; the name must be free.</summary>
-    public SysfsAttribute CreateBinaryAttribute(SysfsDirectory parent, string name, UnixFileMode mode, BinaryShowHandler show) =>
-        Add(parent, new SysfsAttribute(name, parent, mode, show: null, store: null, show));
+    /// <summary>Creates a read-only binary attribute of a fixed <paramref name="size"/> under <paramref name="parent"/>; the name must be free.</summary>
+    public SysfsAttribute CreateBinaryAttribute(SysfsDirectory parent, string name, UnixFileMode mode, long size, BinaryShowHandler show) =>
+        Add(parent, new SysfsAttribute(name, parent, mode, show: null, store: null, show, size));
 
     /// <summary>Creates a symbolic link under <paramref name="parent"/> pointing at <paramref name="target"/>.</summary>
     public SysfsLink CreateLink(SysfsDirectory parent, string name, SysfsNode target) =>
