@@ -27,6 +27,9 @@ public static class MdevkitPaths
     /// <summary>Probed capacity models, one <c>&lt;parent&gt;.json</c> each.</summary>
     public const string CapacityDirectory = "var/lib/mdevkit/capacity";
 
+    /// <summary>The agent's configuration (<c>mdevkitd</c>): TCP addresses, TLS, and the hashes of the tokens it accepts.</summary>
+    public const string AgentConfiguration = "etc/mdevkit/mdevkitd.json";
+
     /// <summary>Groups, one file of UUIDs each.</summary>
     public const string GroupsDirectory = "etc/mdevkit/groups";
 
