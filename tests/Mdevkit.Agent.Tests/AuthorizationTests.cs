@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Mdevkit.Management;
@@ -210,5 +211,82 @@ public sealed class ConfigurationTests : IDisposable
         var configuration = AgentConfiguration.Load(_root.Path, null, []);
 
         Assert.Equal((null, 0, true), (configuration.Path, configuration.Listen.Count, configuration.Credentials.IsEmpty));
+    }
+}
+
+/// <summary>TCP with TLS: the configured certificate is served, and a pinned client certificate is a credential of its own.</summary>
+public sealed class TlsTests : IAsyncLifetime
+{
+    private AgentFixture _agent = null!;
+    private X509Certificate2 _server = null!;
+    private X509Certificate2 _client = null!;
+    private X509Certificate2 _stranger = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _client = SelfSigned("CN=orchestrator");
+        _stranger = SelfSigned("CN=stranger");
+        _agent = await AgentFixture.StartAsync(owner: nameof(TlsTests), configure: options =>
+        {
+            var directory = Path.Join(options.Root, "etc/mdevkit/tls");
+            Directory.CreateDirectory(directory);
+            _server = SelfSigned("CN=mdevkitd");
+            File.WriteAllText(Path.Join(directory, "mdevkitd.crt"), _server.ExportCertificatePem());
+            File.WriteAllText(Path.Join(directory, "mdevkitd.key"), _server.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            // Pinned as openssl prints a fingerprint: upper case, bytes apart.
+            var pin = string.Join(':', SHA256.HashData(_client.RawData).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+            Tokens.Write(options.Root, Tokens.Configuration(extra: $$"""
+                "tls": {"certificate": "tls/mdevkitd.crt", "key": "{{Path.Join(directory, "mdevkitd.key")}}"},
+                "clientCertificates": [{"name": "orchestrator", "role": "admin", "sha256": "{{pin}}"}],
+                """));
+            return options;
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _agent.DisposeAsync();
+        _server.Dispose();
+        _client.Dispose();
+        _stranger.Dispose();
+    }
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private static X509Certificate2 SelfSigned(string subject)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        // With its key in a form the TLS stack can use.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+    }
+
+    // A client that trusts exactly the agent's certificate, and presents the given one.
+    private HttpClient Client(X509Certificate2? certificate)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == _server.GetCertHashString();
+        if (certificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [certificate];
+        }
+        return new HttpClient(handler) { BaseAddress = _agent.TcpAddress };
+    }
+
+    [Fact]
+    public async Task PinnedClientCertificate_IsAnAdmin_AStrangersIsNobody_AndTokensStillWork()
+    {
+        Assert.Equal("https", _agent.TcpAddress.Scheme);
+        using var pinned = Client(_client);
+        using var stranger = Client(_stranger);
+        using var plain = Client(null);
+
+        using var defined = await pinned.PutAsync("/v1/definitions/mtty/7d2f0c60-0d7a-4c4e-9b8e-4a61f5a0c005", new StringContent("""{"mdev_type":"mtty-1","start":"manual"}"""), Cancellation);
+        using var refused = await stranger.GetAsync("/v1/parents", Cancellation);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/parents") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", Tokens.Reader) } };
+        using var withToken = await plain.SendAsync(request, Cancellation);
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.OK), (defined.StatusCode, refused.StatusCode, withToken.StatusCode));
     }
 }
