@@ -18,9 +18,6 @@ public sealed record AgentOptions(string Root, string Socket)
 
     /// <summary>How long an event stream may stay silent before the agent sends a comment, so a dead connection shows.</summary>
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>The default socket below a root.</summary>
-    public static string DefaultSocket(string root) => Path.Join(Path.GetFullPath(root), MdevkitPaths.AgentSocket);
 }
 
 /// <summary>The agent as an ASP.NET Core application: Management wired once, the API, metrics, problems for every failure.</summary>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Mdevkit.Management;
+using Mdevkit.Management.Events;
 using Mdevkit.Management.Planning;
 
 namespace Mdevkit.Agent;

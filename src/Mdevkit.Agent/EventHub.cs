@@ -1,20 +1,7 @@
 using System.Threading.Channels;
+using Mdevkit.Management.Events;
 
 namespace Mdevkit.Agent;
-
-/// <summary>
-/// Something that happened on the host, as <c>/v1/events</c> sends it. <see cref="Id"/> grows by one per
-/// event, so a client that lost its stream resumes after the last id it saw.
-/// </summary>
-/// <param name="Id">The event's number: one more than the one before, and across restarts too, since an agent's first id is
-/// its start time in microseconds; 0 for the <c>events-lost</c> that begins a resumed stream.</param>
-/// <param name="Type"><c>device-added</c>, <c>device-removed</c>, <c>device-changed</c> (opened, released),
-/// <c>parent-registered</c>, <c>parent-unregistered</c>, <c>definition-changed</c>, or <c>events-lost</c>.</param>
-/// <param name="Time">When the agent learned of it.</param>
-/// <param name="Uuid">The device, for device and definition events.</param>
-/// <param name="Parent">The parent, where known.</param>
-/// <param name="Properties">The udev event's properties, for events that came from udev.</param>
-public sealed record AgentEvent(long Id, string Type, DateTimeOffset Time, Guid? Uuid, string? Parent, IReadOnlyDictionary<string, string>? Properties);
 
 /// <summary>
 /// The one place events meet: sources publish, each subscriber gets them in order from its own bounded

@@ -16,7 +16,7 @@ command.SetAction(async (parse, cancellation) =>
     }
     try
     {
-        await using var app = AgentApp.Build(new AgentOptions(rootDirectory, parse.GetValue(socket) ?? AgentOptions.DefaultSocket(rootDirectory))
+        await using var app = AgentApp.Build(new AgentOptions(rootDirectory, parse.GetValue(socket) ?? Mdevkit.Management.MdevkitPaths.AgentSocketBelow(rootDirectory))
         {
             Configuration = parse.GetValue(config),
             Listen = parse.GetValue(listen) ?? [],

@@ -21,6 +21,9 @@ public static class MdevkitPaths
     /// <summary>The agent's API socket (<c>mdevkitd</c>).</summary>
     public const string AgentSocket = RunDirectory + "/mdevkitd.sock";
 
+    /// <summary>The agent's socket below <paramref name="root"/>, where it listens unless told otherwise.</summary>
+    public static string AgentSocketBelow(string root) => Path.Join(Path.GetFullPath(root), AgentSocket);
+
     /// <summary>The root's own network namespace, where a simulated host's udev events are heard (bound here by the simulator).</summary>
     public const string NetworkNamespace = RunDirectory + "/netns";
 

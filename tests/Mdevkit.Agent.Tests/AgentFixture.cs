@@ -44,7 +44,7 @@ public sealed class AgentFixture : IAsyncDisposable
         var simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
         try
         {
-            var options = new AgentOptions(simulator.Root.Directory, AgentOptions.DefaultSocket(simulator.Root.Directory));
+            var options = new AgentOptions(simulator.Root.Directory, Mdevkit.Management.MdevkitPaths.AgentSocketBelow(simulator.Root.Directory));
             options = configure?.Invoke(options) ?? options;
             var agent = AgentApp.Build(options);
             await agent.StartAsync(TestContext.Current.CancellationToken);

@@ -1,3 +1,5 @@
+using Mdevkit.Management.Events;
+
 namespace Mdevkit.Agent.Tests;
 
 /// <summary>The hub's bounds: a slow subscriber is let go, a resume older than what is kept is told so.</summary>
