@@ -21,6 +21,15 @@ internal static class Api
     // Names bodies in error messages, where the command line names a --jsonfile.
     private const string Body = "request body";
 
+    // The OpenAPI document of this API (docs/openapi.json, embedded at build).
+    private static readonly Lazy<byte[]> s_openApi = new(() =>
+    {
+        using var resource = typeof(Api).Assembly.GetManifestResourceStream("openapi.json")!;
+        using var copy = new MemoryStream();
+        resource.CopyTo(copy);
+        return copy.ToArray();
+    });
+
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static void Map(WebApplication app)
@@ -78,6 +87,7 @@ internal static class Api
             await StreamAsync(hub, channel, options, context, lifetime.ApplicationStopping);
             return Results.Empty;
         });
+        v1.MapGet("/openapi.json", () => TypedResults.Bytes(s_openApi.Value, "application/json"));
         v1.MapPost("/groups/{name}/start", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StartGroup(name)));
         v1.MapPost("/groups/{name}/stop", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StopGroup(name)));
     }
