@@ -107,13 +107,24 @@ public sealed class AgentEventStream : IDisposable
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException socket)
         {
-            if (!mustBeThere && socket.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+            var absent = socket.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable;
+            if (absent && !mustBeThere)
             {
                 return null;
             }
-            throw socket.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable
-                ? new MdevctlException($"no mdevkitd is listening on {_socket}")
+            throw absent ? new MdevctlException($"no mdevkitd is listening on {_socket}")
+                : socket.SocketErrorCode is SocketError.AccessDenied ? new MdevctlException($"cannot connect to mdevkitd on {_socket}", $"{socket.Message}: members of its group (mdevkit) may")
                 : new MdevctlException($"cannot connect to mdevkitd on {_socket}", socket.Message);
+        }
+        catch (HttpRequestException e)
+        {
+            // Told in our words: the runtime's own messages are resource keys in the trimmed binary.
+            throw new MdevctlException($"cannot talk to mdevkitd on {_socket}", e.HttpRequestError switch
+            {
+                HttpRequestError.ResponseEnded => "the agent closed the connection",
+                HttpRequestError.InvalidResponse => "the answer is not HTTP",
+                _ => "the connection failed",
+            });
         }
         if (response.StatusCode != HttpStatusCode.OK)
         {
