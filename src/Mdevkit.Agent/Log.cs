@@ -11,4 +11,10 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "changes to definitions may have been missed: {Reason}")]
     public static partial void DefinitionEventsLost(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "reloaded {Path}")]
+    public static partial void Reloaded(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "configuration not reloaded, the one in use stays: {Reason}")]
+    public static partial void NotReloaded(ILogger logger, string reason);
 }

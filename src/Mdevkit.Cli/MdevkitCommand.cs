@@ -69,6 +69,7 @@ public static class MdevkitCommand
             Commands.Planning.PlanCommands.Plan(),
             Commands.Planning.PlanCommands.Apply(),
             Commands.Planning.GroupCommand.Create(),
+            EventsCommand.Create(),
         };
         var rootOption = MdevctlOptions.Root();
         foreach (var command in MdevctlCli.Commands(rootOption, new Commands.Planning.MdevctlExtensions(rootOption)))

@@ -34,17 +34,32 @@ public sealed class AgentFixture : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture)) =>
-        StartAsync(HostProfile.Load(profile), owner);
+    /// <summary>The agent's TCP address, when its configuration has one.</summary>
+    public Uri TcpAddress => new(Assert.Single(Agent.Urls, url => !url.Contains("unix:", StringComparison.Ordinal)));
 
-    public static async Task<AgentFixture> StartAsync(HostProfile profile, string owner)
+    /// <summary>Starts the simulator and the agent; <paramref name="configure"/> may write the root's files and change the options first.</summary>
+    public static Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture), Func<AgentOptions, AgentOptions>? configure = null) =>
+        StartAsync(HostProfile.Load(profile), owner, configure);
+
+    /// <summary>Starts a simulator of <paramref name="profile"/> and the agent over it.</summary>
+    public static async Task<AgentFixture> StartAsync(HostProfile profile, string owner, Func<AgentOptions, AgentOptions>? configure = null)
     {
         var scratch = new TempRoot(owner);
         var simulator = SimService.Start(profile, new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
-        var socket = AgentOptions.DefaultSocket(simulator.Root.Directory);
-        var agent = AgentApp.Build(new AgentOptions(simulator.Root.Directory, socket));
-        await agent.StartAsync(TestContext.Current.CancellationToken);
-        return new AgentFixture(scratch, simulator, agent, socket);
+        try
+        {
+            var options = new AgentOptions(simulator.Root.Directory, Mdevkit.Management.MdevkitPaths.AgentSocketBelow(simulator.Root.Directory));
+            options = configure?.Invoke(options) ?? options;
+            var agent = AgentApp.Build(options);
+            await agent.StartAsync(TestContext.Current.CancellationToken);
+            return new AgentFixture(scratch, simulator, agent, options.Socket);
+        }
+        catch
+        {
+            simulator.Dispose();
+            scratch.Dispose();
+            throw;
+        }
     }
 
     /// <summary>An HTTP client whose every connection goes to a Unix socket.</summary>
