@@ -25,9 +25,9 @@ public sealed class ManagedHost
         Manager = new DeviceManager(environment, Definitions, Callouts, Kernel);
         CapacityModels = new CapacityStore(environment);
         Groups = new GroupStore(environment);
-        Probe = new CapacityProbe(environment, Definitions, Manager, CapacityModels);
-        Planner = new Planner(environment, CapacityModels);
-        Provisioning = new Provisioning(environment, Manager, Groups, Planner);
+        Probe = new CapacityProbe(environment, Definitions, Manager, CapacityModels, Kernel);
+        Planner = new Planner(CapacityModels, Kernel, Definitions);
+        Provisioning = new Provisioning(environment, Manager, Groups, Planner, Kernel);
         NodeDevices = new NodeDevices(environment, Inventory);
     }
 
