@@ -29,6 +29,7 @@ public sealed class ManagedHost
         Planner = new Planner(CapacityModels, Kernel, Definitions);
         Provisioning = new Provisioning(environment, Manager, Groups, Planner, Kernel);
         NodeDevices = new NodeDevices(environment, Inventory);
+        VgpuConfigs = new VgpuConfigApply(environment, Manager, Kernel, CapacityModels, Definitions);
     }
 
     public MdevctlEnvironment Environment { get; }
@@ -54,4 +55,6 @@ public sealed class ManagedHost
     public Provisioning Provisioning { get; }
 
     public NodeDevices NodeDevices { get; }
+
+    public VgpuConfigApply VgpuConfigs { get; }
 }

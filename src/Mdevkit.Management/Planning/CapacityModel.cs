@@ -31,7 +31,10 @@ public enum CapacityKind
 /// <param name="Max">Instances an idle parent offers.</param>
 /// <param name="Cost">Pool units one device takes (shared-pool only).</param>
 /// <param name="Size">The framebuffer one device takes, in MiB, as the type states it (SR-IOV GPUs only).</param>
-public sealed record TypeCapacity(string Type, int Max, int? Cost = null, int? Size = null);
+/// <param name="Name">
+/// The type's name (SR-IOV GPUs only), kept because a vGPU 17+ GPU lists only the types that fit now, and NVIDIA's configs name types.
+/// </param>
+public sealed record TypeCapacity(string Type, int Max, int? Cost = null, int? Size = null, string? Name = null);
 
 /// <summary>
 /// What a parent can hold, as a rule over how many devices of each type it carries. Planning asks it

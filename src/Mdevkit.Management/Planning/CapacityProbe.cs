@@ -64,8 +64,10 @@ public sealed class CapacityProbe(MdevctlEnvironment environment, DefinitionStor
         try
         {
             var functions = gpu.Enabled ? gpu.VirtualFunctions : SysfsReads.Read(() => environment.Sysfs.GetVirtualFunctions(gpu.Function));
-            var sizes = SysfsReads.Read(() => kernel.Types(functions[0])).ToDictionary(type => type.Id, VgpuFramebuffer.MiB);
-            return CapacityInference.InferGpu(gpu.Function, functions.Count, new Target(definitions, manager, kernel, functions, onePerPlace: true), sizes, cancellation);
+            var types = SysfsReads.Read(() => kernel.Types(functions[0]));
+            var model = CapacityInference.InferGpu(gpu.Function, functions.Count, new Target(definitions, manager, kernel, functions, onePerPlace: true),
+                types.ToDictionary(type => type.Id, VgpuFramebuffer.MiB), cancellation);
+            return model with { Types = [.. model.Types.Select(type => type with { Name = types.FirstOrDefault(seen => seen.Id == type.Type)?.Name })] };
         }
         finally
         {

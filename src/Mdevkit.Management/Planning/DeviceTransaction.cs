@@ -65,6 +65,14 @@ public sealed class DeviceTransaction
         _done.Push(($"disable the virtual functions of {gpu.Function}", () => kernel.DisableVirtualFunctions(gpu.Function)));
     }
 
+    /// <summary>Starts a transient device (no definition) under a new UUID.</summary>
+    public Guid StartTransient(string parent, string type)
+    {
+        var uuid = _manager.Start(new StartRequest(null, parent, type));
+        _done.Push(($"stop {MdevUuid.Format(uuid)}", () => _manager.Stop(uuid)));
+        return uuid;
+    }
+
     /// <summary>Stops a running device; undoing starts it again where it ran, as it ran.</summary>
     public void Stop(ActiveDevice device)
     {
