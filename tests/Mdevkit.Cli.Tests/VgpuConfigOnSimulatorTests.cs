@@ -137,6 +137,25 @@ public sealed class VgpuConfigOnSimulatorTests : IDisposable
     }
 
     [Fact]
+    public void AConfigThatAProbedGpuCannotHold_IsRefusedBeforeAnythingIsTouched()
+    {
+        Assert.Equal(0, RunningSimulator.Run("probe", s_gpus[1].Function, "--yes", "--root", _simulator.Root).ExitCode);
+        Assert.Equal(0, Apply("start").ExitCode);
+        var before = Running();
+
+        var apply = Apply("too-much");
+
+        Assert.Equal(new CommandResult(1, "", """
+            Error: The vGPU config does not fit this host; nothing was changed
+
+            Caused by:
+                GPU 1 (0000:41:00.0) cannot hold 2x A40-12Q, 1x A40-24Q (one framebuffer size at a time)
+
+            """), apply);
+        Assert.Equal(before.Select(device => device[0]), Running().Select(device => device[0]));
+    }
+
+    [Fact]
     public void AConfigThatKeepsSomeVgpus_LeavesThemRunning_WhereVgpuDeviceManagerClearsTheGpuFirst()
     {
         Assert.Equal(0, Apply("start").ExitCode);
