@@ -36,7 +36,7 @@ public sealed class PlanningOnSimulatorTests
     }
 
     // A callout script that lets every call through, except that the Nth start of a device runs `action`.
-    private static void CalloutOnNthStart(RunningSimulator simulator, int n, string action)
+    internal static void CalloutOnNthStart(RunningSimulator simulator, int n, string action)
     {
         var counter = simulator.Join("starts");
         var path = simulator.Join($"{Callouts}/inject.sh");

@@ -51,6 +51,28 @@ public sealed class DeviceTransaction
         _done.Push(($"stop {MdevUuid.Format(uuid)}", () => _manager.Stop(uuid)));
     }
 
+    /// <summary>Enables all of a GPU's virtual functions; undoing disables them again.</summary>
+    public void EnableVirtualFunctions(KernelDevices kernel, SriovGpu gpu)
+    {
+        try
+        {
+            kernel.EnableVirtualFunctions(gpu);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Unable to enable the virtual functions of {gpu.Function}", e);
+        }
+        _done.Push(($"disable the virtual functions of {gpu.Function}", () => kernel.DisableVirtualFunctions(gpu.Function)));
+    }
+
+    /// <summary>Starts a transient device (no definition) under a new UUID.</summary>
+    public Guid StartTransient(string parent, string type)
+    {
+        var uuid = _manager.Start(new StartRequest(null, parent, type));
+        _done.Push(($"stop {MdevUuid.Format(uuid)}", () => _manager.Stop(uuid)));
+        return uuid;
+    }
+
     /// <summary>Stops a running device; undoing starts it again where it ran, as it ran.</summary>
     public void Stop(ActiveDevice device)
     {
