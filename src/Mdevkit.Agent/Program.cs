@@ -3,7 +3,8 @@ using Mdevkit.Agent;
 
 var root = new Option<string>("--root") { Description = "The root to manage: / (the default), or a simulated host's root", DefaultValueFactory = _ => "/" };
 var socket = new Option<string?>("--socket") { Description = $"The API's Unix socket (default ROOT/{Mdevkit.Management.MdevkitPaths.AgentSocket})" };
-var command = new RootCommand("mdevkitd: keeps a host's mediated devices and serves them over an API") { root, socket };
+var dryRun = new Option<bool>("--dry-run") { Description = $"Print what reconciling ROOT/{Mdevkit.Management.MdevkitPaths.Declaration} would do, and exit without doing it" };
+var command = new RootCommand("mdevkitd: keeps a host's mediated devices and serves them over an API") { root, socket, dryRun };
 command.SetAction(async (parse, cancellation) =>
 {
     var rootDirectory = parse.GetValue(root)!;
@@ -11,6 +12,10 @@ command.SetAction(async (parse, cancellation) =>
     {
         await Console.Error.WriteAsync($"Error: --root {rootDirectory} does not exist\n");
         return 1;
+    }
+    if (parse.GetValue(dryRun))
+    {
+        return await DryRun.PrintAsync(rootDirectory, Console.Out, Console.Error);
     }
     try
     {

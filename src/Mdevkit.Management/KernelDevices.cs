@@ -45,9 +45,22 @@ public sealed class KernelDevices
     /// <exception cref="SysfsException">The kernel refused to enable them.</exception>
     public bool EnableVirtualFunctionsFor(string parent)
     {
-        if (_vendor is null || !PciAddress.TryParse(parent, out var wanted))
+        if (PhysicalFunctionToEnable(parent) is not { } physical)
         {
             return false;
+        }
+        Sysfs.SetNumVfs(physical.Function, physical.TotalVfs);
+        return true;
+    }
+
+    /// <summary>Whether <see cref="EnableVirtualFunctionsFor"/> would enable virtual functions for <paramref name="parent"/> now.</summary>
+    public bool CanEnableVirtualFunctionsFor(string parent) => PhysicalFunctionToEnable(parent) is not null;
+
+    private (string Function, int TotalVfs)? PhysicalFunctionToEnable(string parent)
+    {
+        if (_vendor is null || !PciAddress.TryParse(parent, out var wanted))
+        {
+            return null;
         }
         foreach (var function in Sysfs.GetPciFunctionNames())
         {
@@ -55,11 +68,10 @@ public sealed class KernelDevices
                 && Enumerable.Range(0, layout.TotalVfs).Any(index => layout.VirtualFunction(index) == wanted)
                 && Sysfs.TryLocatePciFunction(function)?.Driver == NvidiaDriver)
             {
-                Sysfs.SetNumVfs(function, layout.TotalVfs);
-                return true;
+                return (function, layout.TotalVfs);
             }
         }
-        return false;
+        return null;
     }
 
     /// <summary>Whether a parent is a vendor-specific VFIO slot (a virtual function with <c>nvidia/current_vgpu_type</c>).</summary>

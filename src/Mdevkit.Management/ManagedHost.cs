@@ -1,5 +1,6 @@
 using Mdevkit.Management.Libvirt;
 using Mdevkit.Management.Planning;
+using Mdevkit.Management.Reconcile;
 
 namespace Mdevkit.Management;
 
@@ -29,6 +30,7 @@ public sealed class ManagedHost
         Planner = new Planner(environment, CapacityModels);
         Provisioning = new Provisioning(environment, Manager, Groups, Planner);
         NodeDevices = new NodeDevices(environment, Inventory);
+        Reconciler = new Reconciler(environment, Manager, Kernel, Planner);
     }
 
     public MdevctlEnvironment Environment { get; }
@@ -54,4 +56,6 @@ public sealed class ManagedHost
     public Provisioning Provisioning { get; }
 
     public NodeDevices NodeDevices { get; }
+
+    public Reconciler Reconciler { get; }
 }

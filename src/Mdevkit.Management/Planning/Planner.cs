@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Management.Planning;
 
@@ -80,12 +81,34 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     }
 
     /// <summary>Plans <paramref name="requests"/> on the host as it is now.</summary>
-    public Plan Plan(IReadOnlyList<DeviceRequest> requests)
+    public Plan Plan(IReadOnlyList<DeviceRequest> requests) => Plan(requests, [], []);
+
+    /// <summary>
+    /// Plans <paramref name="requests"/> on the host as it will be once <paramref name="leaving"/> are removed and
+    /// <paramref name="placed"/> are made where they are placed. The plan's devices are the placed ones that fit,
+    /// then the requested ones; a placed device that does not fit on its parent is unplaced, with the reason.
+    /// </summary>
+    public Plan Plan(IReadOnlyList<DeviceRequest> requests, IReadOnlyList<PlannedDevice> placed, IReadOnlyList<ActiveDevice> leaving)
     {
-        var parents = Parents();
+        var parents = Parents(leaving);
+        var misfits = new List<UnplacedDevices>();
+        var fitting = new List<PlannedDevice>();
+        foreach (var share in placed.GroupBy(device => device.Parent))
+        {
+            var wanted = share.CountBy(device => device.Type).ToDictionary();
+            var index = parents.FindIndex(parent => parent.Bin.Model.Parent == share.Key);
+            if (index >= 0 && parents[index].Bin.Model.Fits(Packing.Total(parents[index].Bin, wanted)))
+            {
+                parents[index] = (parents[index].Bin with { Existing = Packing.Total(parents[index].Bin, wanted) }, parents[index].Probed);
+                fitting.AddRange(share);
+                continue;
+            }
+            var reason = index < 0 ? $"{share.Key} is not a registered parent" : $"{share.Key} cannot hold them beside what runs there";
+            misfits.AddRange(wanted.Select(count => new UnplacedDevices(count.Key, count.Value, reason)));
+        }
         var bins = parents.Select(parent => parent.Bin).ToList();
         var planned = Packing.Place(bins, requests);
-        return new Plan(Devices(requests, bins, planned), Unplaced(requests, bins, planned),
+        return new Plan([.. fitting, .. Devices(requests, bins, planned)], [.. misfits, .. Unplaced(requests, bins, planned)],
             [.. parents.Select((parent, index) => (parent, index))
                 .Where(entry => planned[entry.index].Count > 0 || requests.Any(request => entry.parent.Bin.Model.Offers(request.Type)))
                 .Select(entry => Offer(entry.parent.Bin, planned[entry.index], entry.parent.Probed))]);
@@ -95,7 +118,7 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     /// <exception cref="MdevctlException">It does not; the causes name each parent that cannot hold its share.</exception>
     public void RequireFits(Plan plan)
     {
-        var bins = Parents().ToDictionary(parent => parent.Bin.Model.Parent, parent => parent.Bin, StringComparer.Ordinal);
+        var bins = Parents([]).ToDictionary(parent => parent.Bin.Model.Parent, parent => parent.Bin, StringComparer.Ordinal);
         var misfits = new List<string>();
         foreach (var share in plan.Devices.GroupBy(device => device.Parent))
         {
@@ -117,10 +140,12 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     }
 
     // Each parent with its stored model (or, when it was never probed or its driver now offers a type the
-    // model does not know, its current offer as independent types) and what already runs on it.
-    private List<(Bin Bin, bool Probed)> Parents()
+    // model does not know, its current offer as independent types) and what already runs on it, but for the
+    // devices leaving (whose instances a current offer gets back).
+    private List<(Bin Bin, bool Probed)> Parents(IReadOnlyList<ActiveDevice> leaving)
     {
-        var running = SysfsReads.Read(environment.Sysfs.GetActiveDevices);
+        var gone = leaving.Select(device => device.Uuid).ToHashSet();
+        var running = SysfsReads.Read(environment.Sysfs.GetActiveDevices).Where(device => !gone.Contains(device.Uuid)).ToList();
         var parents = new List<(Bin, bool)>();
         foreach (var parent in SysfsReads.Read(environment.Sysfs.GetParentNames).Order(StringComparer.Ordinal))
         {
@@ -129,7 +154,8 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
             var stored = store.TryLoad(parent) is { } model && offer.All(type => model.Types.Any(known => known.Type == type.Id)) ? model : null;
             parents.Add(stored is not null
                 ? (new Bin(stored, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary()), true)
-                : (new Bin(CapacityModel.FromAvailability(parent, offer.Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()), false));
+                : (new Bin(CapacityModel.FromAvailability(parent, offer.Select(type =>
+                    (type.Id, type.AvailableInstances + leaving.Count(device => device.Parent == parent && device.Type == type.Id)))), new Dictionary<string, int>()), false));
         }
         return parents;
     }

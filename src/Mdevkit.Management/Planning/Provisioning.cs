@@ -23,7 +23,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         using var rootLock = RootLock.Acquire(environment);
         // Refused up front rather than made and rolled back, which scripts and notifiers would see.
         planner.RequireFits(plan);
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
             plan.Devices.Select(device =>
             {
                 var uuid = transaction.Define(device.Parent, device.Type, autoStart: false);
@@ -45,7 +45,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         {
             throw new MdevctlException($"No available instances of {type} on {parent}");
         }
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             var made = new List<MadeDevice>();
             // Started devices are counted by the parent itself, which knows better than the first reading.
@@ -67,7 +67,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
     public IReadOnlyList<Guid> StartGroup(string name)
     {
         using var rootLock = RootLock.Acquire(environment);
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             var started = new List<Guid>();
             foreach (var uuid in RequireMembers(name).Where(uuid => !environment.Sysfs.TryGetActiveDevice(uuid, out _)))
@@ -84,7 +84,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
     public IReadOnlyList<Guid> StopGroup(string name)
     {
         using var rootLock = RootLock.Acquire(environment);
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             var stopped = new List<Guid>();
             foreach (var uuid in RequireMembers(name))
