@@ -6,27 +6,53 @@ using Mdevkit.TestSupport;
 
 namespace Mdevkit.Agent.Tests;
 
+/// <summary>A simulated host served through its real FUSE mount in this process, in a fresh root.</summary>
+public sealed class SimulatedHostRoot : IDisposable
+{
+    private readonly TempRoot _scratch;
+
+    public SimulatedHostRoot(string profile, string owner)
+    {
+        _scratch = new TempRoot(owner);
+        Simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(_scratch.Join("root")), TextWriter.Null, ["false"]);
+    }
+
+    public SimService Simulator { get; }
+
+    public SimRoot Root => Simulator.Root;
+
+    /// <summary>A path below the simulated root.</summary>
+    public string Join(string relative) => Path.Join(Root.Directory, relative);
+
+    public void Dispose()
+    {
+        Simulator.Dispose();
+        _scratch.Dispose();
+    }
+}
+
 /// <summary>
 /// A simulated host served through its real FUSE mount, and the agent over its root in this process,
 /// listening on its real Unix socket; <see cref="Client"/> talks HTTP to that socket.
 /// </summary>
 public sealed class AgentFixture : IAsyncDisposable
 {
-    private readonly TempRoot _scratch;
-    private readonly SimService _simulator;
+    private readonly SimulatedHostRoot _host;
 
-    private AgentFixture(TempRoot scratch, SimService simulator, WebApplication agent, string socket)
+    private AgentFixture(SimulatedHostRoot host, WebApplication agent, string socket)
     {
-        _scratch = scratch;
-        _simulator = simulator;
+        _host = host;
         Agent = agent;
         Socket = socket;
         Client = ClientFor(socket);
     }
 
-    public SimService Simulator => _simulator;
+    public SimService Simulator => _host.Simulator;
 
-    public SimRoot Root => _simulator.Root;
+    public SimRoot Root => _host.Root;
+
+    /// <summary>A path below the simulated root.</summary>
+    public string Join(string relative) => _host.Join(relative);
 
     public WebApplication Agent { get; }
 
@@ -36,12 +62,11 @@ public sealed class AgentFixture : IAsyncDisposable
 
     public static async Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture))
     {
-        var scratch = new TempRoot(owner);
-        var simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
-        var socket = AgentOptions.DefaultSocket(simulator.Root.Directory);
-        var agent = AgentApp.Build(new AgentOptions(simulator.Root.Directory, socket));
+        var host = new SimulatedHostRoot(profile, owner);
+        var socket = AgentOptions.DefaultSocket(host.Root.Directory);
+        var agent = AgentApp.Build(new AgentOptions(host.Root.Directory, socket));
         await agent.StartAsync(TestContext.Current.CancellationToken);
-        return new AgentFixture(scratch, simulator, agent, socket);
+        return new AgentFixture(host, agent, socket);
     }
 
     /// <summary>An HTTP client whose every connection goes to a Unix socket.</summary>
@@ -61,7 +86,6 @@ public sealed class AgentFixture : IAsyncDisposable
         Client.Dispose();
         await Agent.StopAsync();
         await Agent.DisposeAsync();
-        _simulator.Dispose();
-        _scratch.Dispose();
+        _host.Dispose();
     }
 }

@@ -76,10 +76,15 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
         }
         catch (JsonException e)
         {
-            throw new InvalidInputException($"{path}:{e.LineNumber + 1}:{e.BytePositionInLine}: unexpected field or value at {e.Path ?? "$"}");
+            throw new Checker(utf8, path).Error(Segments(e.Path), $"unexpected field or value at {e.Path ?? "$"}");
         }
         return new Checker(utf8, path).Check(file);
     }
+
+    // The serializer's JSON path ($.counts[0].count) as property names and indexes.
+    private static object[] Segments(string? jsonPath) =>
+        [.. (jsonPath ?? "$").Replace("[", ".[", StringComparison.Ordinal).Split('.', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(segment => segment.StartsWith('[') && int.TryParse(segment.AsSpan(1, segment.Length - 2), out var index) ? (object)index : segment)];
 
     // Checks each entry and says where the first thing wrong is.
     private readonly ref struct Checker(ReadOnlySpan<byte> utf8, string path)
@@ -141,7 +146,7 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
         private string TypeName(string type, object[] at) =>
             DeviceNames.Problem(type) is { } problem ? throw Error(at, $"invalid mdev type '{DeviceNames.Printable(type)}': {problem}") : type;
 
-        private InvalidInputException Error(object[] at, string what)
+        public InvalidInputException Error(object[] at, string what)
         {
             var (line, column) = JsonSyntax.PositionOf(_utf8, Locate(_utf8, at));
             return new InvalidInputException($"{path}:{line}:{column}: {what}");
