@@ -30,7 +30,20 @@ internal sealed class EventHub(TimeProvider time)
     private readonly Lock _lock = new();
     private readonly Queue<AgentEvent> _recent = new();
     private readonly List<Channel<AgentEvent>> _subscribers = [];
+    private readonly List<Action<AgentEvent>> _observers = [];
     private long _lastId;
+
+    /// <summary>
+    /// Tells <paramref name="observer"/> of every event as it is published, in order, on the publisher's thread: for
+    /// the agent's own parts, which must not block and do not count against the streams' limit.
+    /// </summary>
+    public void Observe(Action<AgentEvent> observer)
+    {
+        lock (_lock)
+        {
+            _observers.Add(observer);
+        }
+    }
 
     public AgentEvent Publish(string type, Guid? uuid = null, string? parent = null, IReadOnlyDictionary<string, string>? properties = null)
     {
@@ -46,6 +59,10 @@ internal sealed class EventHub(TimeProvider time)
             {
                 subscriber.Writer.TryComplete();
                 _subscribers.Remove(subscriber);
+            }
+            foreach (var observer in _observers)
+            {
+                observer(published);
             }
             return published;
         }

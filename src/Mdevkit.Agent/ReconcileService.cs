@@ -51,6 +51,14 @@ internal sealed class ReconcileService : BackgroundService
         _time = time;
         _logger = logger;
         reload.OnReload(() => Trigger(urgent: true));
+        // The kernel's changes that can leave declared devices missing: a parent (re)registered, a device gone.
+        hub.Observe(published =>
+        {
+            if (published.Type is "parent-registered" or "device-removed" or "events-lost")
+            {
+                Trigger(urgent: false);
+            }
+        });
     }
 
     public ReconcileView View
@@ -85,7 +93,6 @@ internal sealed class ReconcileService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         WatchDeclaration();
-        _ = ListenAsync(stoppingToken);
         Trigger(urgent: true);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -191,39 +198,6 @@ internal sealed class ReconcileService : BackgroundService
 
     private static Dictionary<string, string> Properties(params (string Key, string? Value)[] pairs) =>
         pairs.Where(pair => pair.Value is not null).ToDictionary(pair => pair.Key, pair => pair.Value!);
-
-    // The kernel's changes that can leave declared devices missing: a parent (re)registered, a device gone.
-    private async Task ListenAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            if (_hub.Subscribe(null) is not { } channel)
-            {
-                await Task.Delay(s_firstRetry, _time, stoppingToken);
-                continue;
-            }
-            try
-            {
-                await foreach (var published in channel.Reader.ReadAllAsync(stoppingToken))
-                {
-                    if (published.Type is "parent-registered" or "device-removed" or "events-lost")
-                    {
-                        Trigger(urgent: false);
-                    }
-                }
-                // Let go for falling behind: what happened meanwhile is unknown, so look again.
-                Trigger(urgent: false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            finally
-            {
-                _hub.Unsubscribe(channel);
-            }
-        }
-    }
 
     // inotify on the declaration's directory: an edit, a replacement by rename, a removal.
     private void WatchDeclaration()
