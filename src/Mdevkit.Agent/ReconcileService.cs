@@ -14,7 +14,7 @@ namespace Mdevkit.Agent;
 /// <param name="Error">Why the last run was refused or failed.</param>
 /// <param name="Actions">What the last run did (or, refused, would have done).</param>
 /// <param name="Drift">Where the host still differs from the declaration.</param>
-/// <param name="RolledBack">What was undone of a transaction killed halfway, when the agent found one.</param>
+/// <param name="RolledBack">What was undone of the last transaction killed halfway that the agent found, if any.</param>
 /// <param name="Failures">Runs refused or failed in a row.</param>
 /// <param name="NextRetry">When the next try is, after failures.</param>
 public sealed record ReconcileView(
@@ -139,11 +139,13 @@ internal sealed class ReconcileService : BackgroundService
         ReconcileView after;
         try
         {
-            var rolledBack = _host.Reconciler.Recover();
-            foreach (var undone in rolledBack)
+            var recovered = _host.Reconciler.Recover();
+            foreach (var undone in recovered)
             {
                 Log.RolledBack(_logger, undone);
             }
+            // The last recovery stays shown until another: the runs that follow it have nothing to roll back.
+            var rolledBack = recovered.Count > 0 ? recovered : before.RolledBack;
             if (HostDeclaration.Load(_host.Environment) is not { } declaration)
             {
                 after = new ReconcileView("no-declaration", _time.GetUtcNow(), null, [], [], rolledBack, 0, null);
@@ -165,12 +167,12 @@ internal sealed class ReconcileService : BackgroundService
         catch (InvalidInputException e)
         {
             // A declaration that cannot be read waits for the next edit, not for a retry.
-            after = new ReconcileView("invalid", _time.GetUtcNow(), e.Message, [], [], [], 0, null);
+            after = new ReconcileView("invalid", _time.GetUtcNow(), e.Message, [], [], before.RolledBack, 0, null);
         }
-        catch (MdevctlException e)
+        catch (Exception e) when (e is MdevctlException or IOException or UnauthorizedAccessException)
         {
-            var message = string.Join(": ", [e.Message, .. e.Causes]);
-            after = Failed("failed", message, actions, [new ReconcileDrift("failed", null, null, null, $"the last run failed and was undone: {message}")], []);
+            var message = string.Join(": ", [e.Message, .. (e as MdevctlException)?.Causes ?? []]);
+            after = Failed("failed", message, actions, [new ReconcileDrift("failed", null, null, null, $"the last run failed and was undone: {message}")], before.RolledBack);
         }
         if (after.Error is { } error)
         {

@@ -63,6 +63,51 @@ public sealed class ReconcileProcessTests : IDisposable
         Assert.Equal((1, "", $"Error: {_host.Join(MdevkitPaths.Declaration)}:1:25: not a UUID\n"), (result.ExitCode, result.Output, result.Error));
     }
 
+    // SIGHUP reloads: the declaration is read again (a run is made though nothing changed), and the agent lives on.
+    [Fact]
+    public async Task Sighup_RunsTheReconcilerAgain_AndTheAgentStays()
+    {
+        ReconcileSupport.Declare(_host.Root.Directory, """{ "counts": [{ "parent": "mtty", "mdev_type": "mtty-1", "count": 1 }] }""");
+        var socket = Path.Join(_host.Root.RunDirectory, "reconcile.sock");
+        using var agent = StartAgent(socket);
+        using var client = AgentFixture.ClientFor(socket);
+        var first = await ConvergedAsync(client);
+
+        Assert.Equal(0, CommandRunner.Run("kill", ["-HUP", agent.Id.ToString(CultureInfo.InvariantCulture)]).ExitCode);
+        JsonElement again = default;
+        await ReconcileSupport.WaitForAsync(async () =>
+        {
+            again = JsonDocument.Parse(await client.GetStringAsync("/v1/reconcile", Cancellation)).RootElement.Clone();
+            return again.GetProperty("lastRun").GetDateTimeOffset() > first.GetProperty("lastRun").GetDateTimeOffset();
+        });
+        var alive = !agent.HasExited;
+        Assert.Equal(0, CommandRunner.Run("kill", ["-TERM", agent.Id.ToString(CultureInfo.InvariantCulture)]).ExitCode);
+        await agent.WaitForExitAsync(Cancellation);
+
+        Assert.True(alive, "SIGHUP ended the agent");
+        Assert.Equal("converged", again.GetProperty("state").GetString());
+        Assert.Single(Active());
+    }
+
+    // Waits until the agent serves and has converged; answers with its state then.
+    private static async Task<JsonElement> ConvergedAsync(HttpClient client)
+    {
+        JsonElement view = default;
+        await ReconcileSupport.WaitForAsync(async () =>
+        {
+            try
+            {
+                view = JsonDocument.Parse(await client.GetStringAsync("/v1/reconcile", Cancellation)).RootElement.Clone();
+                return view.GetProperty("state").GetString() == "converged";
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, () => $"the agent did not converge: {view}");
+        return view;
+    }
+
     // The agent is held inside its transaction (a callout script waits at the second device's start) and killed
     // with SIGKILL there: one device is made, the journal says so. Started again, the agent rolls that device back
     // before anything else, then makes the declared devices whole, under new UUIDs it owns.
@@ -101,19 +146,7 @@ public sealed class ReconcileProcessTests : IDisposable
 
         using var second = StartAgent(socket);
         using var client = AgentFixture.ClientFor(socket);
-        JsonElement view = default;
-        await ReconcileSupport.WaitForAsync(async () =>
-        {
-            try
-            {
-                view = JsonDocument.Parse(await client.GetStringAsync("/v1/reconcile", Cancellation)).RootElement.Clone();
-                return view.GetProperty("state").GetString() == "converged";
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, () => $"the agent did not converge: {view}");
+        var view = await ConvergedAsync(client);
         var after = Active();
         var owned = ReconcileSupport.OwnedUuids(_host.Root.Directory);
         Assert.Equal(0, CommandRunner.Run("kill", ["-TERM", second.Id.ToString(CultureInfo.InvariantCulture)]).ExitCode);

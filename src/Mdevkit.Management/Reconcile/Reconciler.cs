@@ -311,8 +311,9 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         // does not fit (placed or planned) is drift, and makes the whole change refused.
         private List<(OwnedDevice Device, string Reason)> PlaceAnywhere(List<(DeclaredCount Count, int Missing)> anywhere)
         {
-            // Functions not enabled yet have no offer to plan on: they are checked when made.
-            var placed = _creations.Where(creation => !_enable.Contains(creation.Device.Parent))
+            // Functions not enabled yet have no offer to plan on, nor have vendor-specific VFIO slots (one vGPU each):
+            // they are checked when made.
+            var placed = _creations.Where(creation => !_enable.Contains(creation.Device.Parent) && !_kernel.IsVendorSlot(creation.Device.Parent))
                 .Select(creation => new PlannedDevice(creation.Device.Parent, creation.Device.Type)).ToList();
             var plan = _planner.Plan([.. anywhere.Select(entry => new DeviceRequest(entry.Count.Type, entry.Missing))], placed, [.. _removals.Select(removal => removal.Device)]);
             foreach (var misfit in plan.Unplaced)
