@@ -99,9 +99,10 @@ internal sealed class ReconcileService : BackgroundService
             var failures = View.Failures;
             var retryAt = View.NextRetry;
             var wake = _triggers.Reader.WaitToReadAsync(stoppingToken).AsTask();
-            if (retryAt is { } at && at > _time.GetUtcNow())
+            var untilRetry = (retryAt ?? DateTimeOffset.MinValue) - _time.GetUtcNow();
+            if (untilRetry > TimeSpan.Zero)
             {
-                await Task.WhenAny(wake, Task.Delay(at - _time.GetUtcNow(), _time, stoppingToken));
+                await Task.WhenAny(wake, Task.Delay(untilRetry, _time, stoppingToken));
             }
             else if (failures == 0)
             {

@@ -96,8 +96,8 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
             var devices = new List<DeclaredDevice>();
             for (var i = 0; i < (file.Devices?.Count ?? 0); i++)
             {
-                var entry = file.Devices![i];
                 object[] at = ["devices", i];
+                var entry = file.Devices![i] ?? throw Error(at, "a device is an object with \"uuid\", \"parent\" and \"mdev_type\"");
                 var uuid = MdevUuid.TryParse(Require(entry.Uuid, at, "uuid"), out var parsed) ? parsed : throw Error([.. at, "uuid"], "not a UUID");
                 if (devices.Any(device => device.Uuid == uuid))
                 {
@@ -106,19 +106,19 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
                 var attributes = new List<KeyValuePair<string, string>>();
                 for (var a = 0; a < (entry.Attrs?.Count ?? 0); a++)
                 {
-                    if (entry.Attrs![a] is not { Count: 1 } attribute || !SysfsRoot.IsAttributeName(attribute.Keys.First()))
+                    if (entry.Attrs![a] is not { Count: 1 } attribute || attribute.First() is not { Value: { } value, Key: var name } || !SysfsRoot.IsAttributeName(name))
                     {
                         throw Error([.. at, "attrs", a], "an attribute is one object with one name and its value, as in an mdevctl definition");
                     }
-                    attributes.Add(attribute.First());
+                    attributes.Add(new(name, value));
                 }
                 devices.Add(new DeclaredDevice(uuid, ParentName(Require(entry.Parent, at, "parent"), [.. at, "parent"]), TypeName(Require(entry.Type, at, "mdev_type"), [.. at, "mdev_type"]), attributes));
             }
             var counts = new List<DeclaredCount>();
             for (var i = 0; i < (file.Counts?.Count ?? 0); i++)
             {
-                var entry = file.Counts![i];
                 object[] at = ["counts", i];
+                var entry = file.Counts![i] ?? throw Error(at, "a count is an object with \"mdev_type\" and \"count\"");
                 var count = entry.Count switch
                 {
                     null => throw Error(at, "\"count\" is missing"),
@@ -204,10 +204,10 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
 internal sealed class DeclarationFile
 {
     [JsonPropertyName("devices")]
-    public List<DeclaredDeviceEntry>? Devices { get; set; }
+    public List<DeclaredDeviceEntry?>? Devices { get; set; }
 
     [JsonPropertyName("counts")]
-    public List<DeclaredCountEntry>? Counts { get; set; }
+    public List<DeclaredCountEntry?>? Counts { get; set; }
 }
 
 internal sealed class DeclaredDeviceEntry
@@ -222,7 +222,7 @@ internal sealed class DeclaredDeviceEntry
     public string? Type { get; set; }
 
     [JsonPropertyName("attrs")]
-    public List<Dictionary<string, string>>? Attrs { get; set; }
+    public List<Dictionary<string, string?>?>? Attrs { get; set; }
 }
 
 internal sealed class DeclaredCountEntry

@@ -41,6 +41,9 @@ public sealed class HostDeclarationTests
     [InlineData("{\"counts\": [{\"mdev_type\": \"mtty-1\", \"count\": 1},\n  {\"mdev_type\": \"mtty-2\"}]}", "2:3: \"count\" is missing")]
     [InlineData("{\"counts\": [{\"mdev_type\": \"mtty-1\", \"count\": 1},\n  {\"mdev_type\": \"mtty-1\", \"count\": 2}]}", "2:3: */mtty-1 is counted twice")]
     [InlineData("{\"counts\": [{\"parent\": \"../etc\", \"mdev_type\": \"mtty-1\", \"count\": 1}]}", "1:24: invalid parent device name '../etc'")]
+    [InlineData("{\"counts\": [null]}", "1:13: a count is an object with \"mdev_type\" and \"count\"")]
+    [InlineData("{\"devices\": [{\"uuid\": \"" + Uuid + "\", \"parent\": \"mtty\", \"mdev_type\": \"mtty-1\", \"attrs\": [{\"a\": null}]}]}",
+        "1:114: an attribute is one object with one name and its value, as in an mdevctl definition")]
     [InlineData("{\"devices\": [{\"uuid\": \"nope\", \"parent\": \"mtty\", \"mdev_type\": \"mtty-1\"}]}", "1:23: not a UUID")]
     [InlineData("{\"devices\": [{\"uuid\": \"" + Uuid + "\", \"mdev_type\": \"mtty-1\"}]}", "1:14: \"parent\" is missing")]
     [InlineData("{\"devices\": [{\"uuid\": \"" + Uuid + "\", \"parent\": \"mtty\", \"mdev_type\": \"mtty-1\", \"attrs\": [{\"a\": \"1\", \"b\": \"2\"}]}]}",
