@@ -1,5 +1,4 @@
 using Mdevkit.Management;
-using Mdevkit.Management.Reconcile;
 
 namespace Mdevkit.Agent;
 
@@ -10,17 +9,11 @@ internal static class DryRun
     public static async Task<int> PrintAsync(string root, TextWriter output, TextWriter errors)
     {
         var environment = new MdevctlEnvironment(root, warning => errors.Write($"Warning: {warning}\n"));
-        var host = new ManagedHost(environment, errors);
         try
         {
-            if (HostDeclaration.Load(environment) is not { } declaration)
-            {
-                await output.WriteAsync($"no declaration at {HostDeclaration.PathOf(environment)}: nothing to reconcile\n");
-                return 0;
-            }
-            var plan = host.Reconciler.Plan(declaration);
-            await output.WriteAsync(plan.ToText());
-            return plan.Fits ? 0 : 1;
+            var (text, fits) = new ManagedHost(environment, errors).Reconciler.DryRun();
+            await output.WriteAsync(text);
+            return fits ? 0 : 1;
         }
         catch (MdevctlException e)
         {

@@ -162,7 +162,7 @@ internal sealed class ReconcileService : BackgroundService
                 });
                 after = plan.Fits
                     ? new ReconcileView(plan.Drift.Count == 0 ? "converged" : "drifted", _time.GetUtcNow(), null, actions, plan.Drift, rolledBack, 0, null)
-                    : Failed("refused", "The declaration cannot fit this host; nothing was changed", plan.Actions, plan.Drift, rolledBack);
+                    : Failed("refused", ReconcilePlan.RefusedMessage, plan.Actions, plan.Drift, rolledBack);
             }
         }
         catch (InvalidInputException e)

@@ -40,6 +40,9 @@ public sealed record ReconcileDrift(string Kind, Guid? Uuid, string? Parent, str
 /// <param name="Leftovers">What a transaction killed halfway left, to be rolled back first.</param>
 public sealed record ReconcilePlan(IReadOnlyList<ReconcileAction> Actions, IReadOnlyList<ReconcileDrift> Drift, IReadOnlyList<string> Leftovers)
 {
+    /// <summary>What is said when a plan does not fit.</summary>
+    public const string RefusedMessage = "The declaration cannot fit this host; nothing was changed";
+
     /// <summary>Whether everything declared fits: otherwise nothing is done.</summary>
     public bool Fits => Drift.All(drift => drift.Kind != "cannot-fit");
 
@@ -73,6 +76,19 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
     /// <exception cref="MdevctlException">The host or the ownership record cannot be read.</exception>
     public ReconcilePlan Plan(HostDeclaration declaration) =>
         Compute(declaration) with { Leftovers = DeviceTransaction.PendingRecovery(environment) };
+
+    /// <summary>What a dry run prints for the root's declaration (<c>mdevkitd --dry-run</c>, <c>mdevkit reconcile --dry-run</c>), and whether it would be applied.</summary>
+    /// <exception cref="InvalidInputException">The declaration cannot be read.</exception>
+    /// <exception cref="MdevctlException">The host or the ownership record cannot be read.</exception>
+    public (string Text, bool Fits) DryRun()
+    {
+        if (HostDeclaration.Load(environment) is not { } declaration)
+        {
+            return ($"no declaration at {HostDeclaration.PathOf(environment)}: nothing to reconcile\n", true);
+        }
+        var plan = Plan(declaration);
+        return (plan.ToText(), plan.Fits);
+    }
 
     /// <summary>Rolls back a transaction killed halfway; returns what was undone.</summary>
     public IReadOnlyList<string> Recover() => DeviceTransaction.Recover(manager, environment);
