@@ -58,7 +58,7 @@ public sealed class ReconcileTests : IAsyncLifetime
         var made = Active();
 
         SimControl.Send(_agent.Root, "reboot");
-        await ReconcileSupport.WaitForAsync(() => Active().SetEquals(made), () => $"after the reboot: {string.Join(", ", Active())}");
+        await ReconcileSupport.WaitForAsync(() => Active().SetEquals(made), () => $"made: {string.Join(", ", made)}; after the reboot: {string.Join(", ", Active())}; {ViewAsync().Result}");
 
         Assert.Equal("converged", first.GetProperty("state").GetString());
         Assert.Equal(6, made.Count);

@@ -266,9 +266,9 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         }
 
         // Counts on a named parent are settled here; those on any parent are returned, to be planned together.
-        private List<(DeclaredCount Count, int Missing)> Counts()
+        private List<(DeclaredCount Count, int Missing, List<OwnedDevice> Gone)> Counts()
         {
-            var anywhere = new List<(DeclaredCount, int)>();
+            var anywhere = new List<(DeclaredCount, int, List<OwnedDevice>)>();
             foreach (var count in _declaration.Counts)
             {
                 var mine = _owned.Where(owned => owned.Entry == count.Key).ToList();
@@ -303,7 +303,7 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
                 }
                 if (missing > 0)
                 {
-                    anywhere.Add((count, missing));
+                    anywhere.Add((count, missing, [.. gone.Where(owned => !_parents.Contains(owned.Parent))]));
                 }
             }
             return anywhere;
@@ -325,7 +325,7 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
 
         // Plans the counts on any parent beside what is placed already and with what leaves taken away; whatever
         // does not fit (placed or planned) is drift, and makes the whole change refused.
-        private List<(OwnedDevice Device, string Reason)> PlaceAnywhere(List<(DeclaredCount Count, int Missing)> anywhere)
+        private List<(OwnedDevice Device, string Reason)> PlaceAnywhere(List<(DeclaredCount Count, int Missing, List<OwnedDevice> Gone)> anywhere)
         {
             // Functions not enabled yet have no offer to plan on, nor have vendor-specific VFIO slots (one vGPU each):
             // they are checked when made.
@@ -339,8 +339,14 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
             var made = new List<(OwnedDevice, string)>();
             foreach (var device in plan.Devices.Skip(placed.Count))
             {
-                var count = anywhere.First(entry => entry.Count.Type == device.Type).Count;
-                made.Add((new OwnedDevice(Guid.NewGuid(), device.Parent, device.Type, count.Key), $"{count.Key}: {count.Count} declared"));
+                var (count, _, gone) = anywhere.First(entry => entry.Count.Type == device.Type);
+                // Placed where a gone device of its own was (a parent that came back as this ran): under that UUID again.
+                var again = gone.FirstOrDefault(owned => owned.Parent == device.Parent);
+                if (again is not null)
+                {
+                    gone.Remove(again);
+                }
+                made.Add((again ?? new OwnedDevice(Guid.NewGuid(), device.Parent, device.Type, count.Key), $"{count.Key}: {count.Count} declared"));
             }
             return made;
         }
