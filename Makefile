@@ -1,7 +1,7 @@
 # Builds mdevkit as a native binary, and installs it (DESTDIR-aware) or packages it for Debian:
 #   make && sudo make install            # into /usr
 #   make install DESTDIR=/tmp/staging    # for packaging
-#   make deb                             # artifacts/deb/mdevkit_*.deb and mdevkit-mdevctl_*.deb
+#   make deb                             # artifacts/deb/mdevkit_*.deb (with mdevkitd) and mdevkit-mdevctl_*.deb
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
@@ -15,11 +15,11 @@ PUBLISHED := artifacts/publish/mdevkit
 PUBLISHED_AGENT := artifacts/publish-agent/mdevkitd
 VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 # What the binary is built from; bin/ and obj/ hold build output, which every build rewrites.
-SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -print) \
-	Directory.Build.props Directory.Packages.props global.json
+SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' \) -print) \
+	Directory.Build.props Directory.Packages.props global.json docs/openapi.json
 
 # Files install writes, and the links that give mdevkit mdevctl's names; uninstall removes only these.
-INSTALLED_FILES = $(SBINDIR)/mdevkit $(COMPLETIONDIR)/mdevkit $(MANDIR)/mdevkit.8 $(UDEVDIR)/60-mdevkit.rules $(SBINDIR)/mdevkitd $(UNITDIR)/mdevkitd.service
+INSTALLED_FILES = $(SBINDIR)/mdevkit $(COMPLETIONDIR)/mdevkit $(MANDIR)/mdevkit.8 $(UDEVDIR)/60-mdevkit.rules $(SBINDIR)/mdevkitd $(UNITDIR)/mdevkitd.service $(MANDIR)/mdevkitd.8
 NAME_LINKS = $(SBINDIR)/mdevctl $(SBINDIR)/lsmdev $(COMPLETIONDIR)/mdevctl $(COMPLETIONDIR)/lsmdev $(MANDIR)/mdevctl.8 $(MANDIR)/lsmdev.8
 
 # Installed mdevctl packages (Debian's, or ours) own the mdevctl and lsmdev names and a udev rule of their
@@ -63,9 +63,10 @@ install-mdevkit: $(PUBLISHED)
 	install -d -m 0755 $(DESTDIR)$(SCRIPTDIR)/callouts $(DESTDIR)$(SCRIPTDIR)/notifiers
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/mdevctl.d/scripts.d/callouts $(DESTDIR)$(SYSCONFDIR)/mdevctl.d/scripts.d/notifiers
 
-# The agent and its systemd unit (not enabled: that is the administrator's choice).
+# The agent, its man page and its systemd unit (not enabled: that is the administrator's choice).
 install-agent: $(PUBLISHED_AGENT)
 	install -D -m 0755 $(PUBLISHED_AGENT) $(DESTDIR)$(SBINDIR)/mdevkitd
+	install -D -m 0644 dist/mdevkitd.8 $(DESTDIR)$(MANDIR)/mdevkitd.8
 	install -D -m 0644 dist/mdevkitd.service $(DESTDIR)$(UNITDIR)/mdevkitd.service
 
 install-mdevctl-names:
@@ -92,11 +93,11 @@ uninstall:
 	  rm -f "$(DESTDIR)$$path"; \
 	done
 
-# Two packages from one build: mdevkit beside Debian's mdevctl, and mdevkit-mdevctl instead of it.
-deb: $(PUBLISHED)
+# Two packages from one build: mdevkit (with the agent) beside Debian's mdevctl, and mdevkit-mdevctl instead of it.
+deb: $(PUBLISHED) $(PUBLISHED_AGENT)
 	@test -n "$(VERSION)" || { echo "make deb: no <Version> in Directory.Build.props" >&2; exit 1; }
 	rm -rf $(DEB_STAGING)
-	$(MAKE) --no-print-directory install-mdevkit PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit
+	$(MAKE) --no-print-directory install-mdevkit install-agent PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit
 	$(MAKE) --no-print-directory install-mdevctl-names PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit-mdevctl
 	scripts/build-deb.sh $(VERSION) $(DEB_STAGING) $(DEB_OUTPUT)
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # mdev create/remove round trips through the simulator's FUSE mount, from one process and from PROCESSES
 # at once, against the same open/write/close loop on plain files in a tmpfs: what the mount costs each
-# sysfs write. COUNT round trips in all, split between the processes. Needs root.
+# sysfs write. COUNT round trips in all, split between the processes. The single-process loop runs once more
+# with the simulator and the loop sharing one CPU, where handing a request over costs a context switch instead
+# of waking the other CPU. Needs root.
 #   bench/fuse-roundtrip.sh [COUNT [PROCESSES]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,15 +21,17 @@ roundtrip=(dotnet artifacts/bench/roundtrip/Mdevkit.Bench.Roundtrip.dll)
 work=$(mktemp -d)
 cleanup() {
   "$mdevkit" sim down --root "$work/sim" >/dev/null 2>&1 || true
+  "$mdevkit" sim down --root "$work/sim-one-cpu" >/dev/null 2>&1 || true
   umount "$work/tmpfs" 2>/dev/null || true
   # Never recurse into a mount that is still there.
-  if ! mountpoint -q "$work/sim/sys" && ! mountpoint -q "$work/tmpfs"; then
+  if ! mountpoint -q "$work/sim/sys" && ! mountpoint -q "$work/sim-one-cpu/sys" && ! mountpoint -q "$work/tmpfs"; then
     rm -rf "$work"
   fi
 }
 trap cleanup EXIT
 
 "$mdevkit" sim up --daemon --root "$work/sim" --profile samples >/dev/null
+taskset -c 0 "$mdevkit" sim up --daemon --root "$work/sim-one-cpu" --profile samples >/dev/null
 mkdir "$work/tmpfs"
 mount -t tmpfs tmpfs "$work/tmpfs"
 mkdir -p "$work/tmpfs/$parent/mdev_supported_types/$type"
@@ -36,5 +40,6 @@ echo "| filesystem | processes | round trips | round trips/s | create median (µ
 echo "|---|---|---|---|---|---|---|---|"
 "${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" "$count"
 "${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" $((count / processes)) --processes "$processes"
+taskset -c 0 "${roundtrip[@]}" "simulator (FUSE), one CPU" "$work/sim-one-cpu/$parent" "$type" "$count"
 "${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" "$count" --plain
 "${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" $((count / processes)) --plain --processes "$processes"

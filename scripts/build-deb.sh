@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds mdevkit's two Debian packages from the staging trees that `make deb` filled with make install's targets:
-#   mdevkit          the binary, its completion and man page, and mdevctl's directories; installs beside Debian's mdevctl
+#   mdevkit          the binary, its completion and man page, mdevctl's directories, and the agent mdevkitd with its
+#                    systemd unit and the mdevkit group; installs beside Debian's mdevctl
 #   mdevkit-mdevctl  the mdevctl and lsmdev names and the udev rule; takes Debian's mdevctl's place
 # Usage: scripts/build-deb.sh VERSION STAGING OUTPUT   (STAGING/mdevkit and STAGING/mdevkit-mdevctl; STAGING ends in debian)
 set -euo pipefail
@@ -28,7 +29,9 @@ debianize() {
       gzip -9n "$page"
     fi
   done
-  [ ! -f "$root/usr/sbin/mdevkit" ] || objcopy --remove-section=.comment "$root/usr/sbin/mdevkit"
+  for binary in "$root/usr/sbin/mdevkit" "$root/usr/sbin/mdevkitd"; do
+    [ ! -f "$binary" ] || objcopy --remove-section=.comment "$binary"
+  done
   if [ -L "$root/usr/sbin/mdevctl" ]; then
     install -d "$root/usr/bin"
     ln -s ../sbin/mdevkit "$root/usr/bin/mdevctl"
@@ -58,12 +61,13 @@ $package ($version) unstable; urgency=medium
 EOF
 }
 
-# The libc6 version the binary needs, from the symbols it uses (dpkg-shlibdeps reads libc6's symbols file).
-# libfuse3 is not among them: the simulator opens it only when it mounts.
+# The libc6 version the binaries need, from the symbols they use (dpkg-shlibdeps reads libc6's symbols file).
+# libfuse3 is not among them: the simulator opens it only when it mounts; nor is OpenSSL, which .NET opens when the
+# agent first hashes a token or serves TLS (the control file names it).
 # It runs beside the staging trees, with the debian/control it asks for, and finds the package's root by its DEBIAN.
 shared_library_depends() {
   printf 'Source: mdevkit\n\nPackage: mdevkit\nArchitecture: any\n' >"$staging/control"
-  (cd "$staging/.." && dpkg-shlibdeps -O debian/mdevkit/usr/sbin/mdevkit) | sed -n 's/^shlibs:Depends=//p'
+  (cd "$staging/.." && dpkg-shlibdeps -O debian/mdevkit/usr/sbin/mdevkit debian/mdevkit/usr/sbin/mdevkitd) | sed -n 's/^shlibs:Depends=//p'
   rm "$staging/control"
 }
 
@@ -72,7 +76,9 @@ build() {
   local root=$1 package=$2
   find "$root" -type d -exec chmod 0755 {} +
   find "$root" -type f -exec chmod 0644 {} +
-  [ ! -f "$root/usr/sbin/mdevkit" ] || chmod 0755 "$root/usr/sbin/mdevkit"
+  for executable in "$root/usr/sbin/mdevkit" "$root/usr/sbin/mdevkitd" "$root/DEBIAN/postinst"; do
+    [ ! -f "$executable" ] || chmod 0755 "$executable"
+  done
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0r md5sum) >"$root/DEBIAN/md5sums"
   chmod 0644 "$root/DEBIAN/md5sums"
   dpkg-deb --root-owner-group --build "$root" "$output/${package}_${version}_${arch}.deb"
@@ -94,6 +100,14 @@ depends=$(shared_library_depends)
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies for mdevkit" >&2; exit 1; }
 write_docs "$mdevkit" mdevkit
 install -D -m 0644 dist/mdevkit.lintian-overrides "$mdevkit/usr/share/lintian/overrides/mdevkit"
+# The group whose members may use the agent's socket; left in place on removal, as Debian leaves system groups.
+cat >"$mdevkit/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+set -e
+if [ "$1" = configure ] && ! getent group mdevkit >/dev/null; then
+  groupadd --system mdevkit
+fi
+EOF
 control "$mdevkit" <<EOF
 Package: mdevkit
 Version: $version
@@ -101,7 +115,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Section: admin
 Priority: optional
-Depends: $depends
+Depends: $depends, libssl3 | libssl3t64, passwd
 Recommends: fuse3, libfuse3-3
 Description: toolkit for Linux mediated devices (VFIO mdev)
  mdevkit manages mediated devices, the virtual devices that a vendor driver
@@ -112,6 +126,10 @@ Description: toolkit for Linux mediated devices (VFIO mdev)
  It also simulates the kernel's mdev core and its vendor drivers as a real
  filesystem (mdevkit sim), so mdev tooling can be tested without the
  hardware; the simulator needs FUSE (fuse3, libfuse3-3).
+ .
+ mdevkitd, the host agent, serves the same over an HTTP API on a Unix socket
+ (members of the mdevkit group may use it), with live events and Prometheus
+ metrics; its systemd unit is installed but not enabled.
  .
  This package installs the mdevkit command beside Debian's mdevctl. The
  mdevkit-mdevctl package makes it answer to the mdevctl and lsmdev names.

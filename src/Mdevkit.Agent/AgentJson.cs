@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Mdevkit.Management.Events;
 using Mdevkit.Management.Planning;
 
 namespace Mdevkit.Agent;

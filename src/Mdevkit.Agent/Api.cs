@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Mdevkit.Management;
+using Mdevkit.Management.Events;
 using Mdevkit.Management.Planning;
 
 namespace Mdevkit.Agent;
@@ -20,6 +20,15 @@ internal static class Api
 
     // Names bodies in error messages, where the command line names a --jsonfile.
     private const string Body = "request body";
+
+    // The OpenAPI document of this API (docs/openapi.json, embedded at build).
+    private static readonly Lazy<byte[]> s_openApi = new(() =>
+    {
+        using var resource = typeof(Api).Assembly.GetManifestResourceStream("openapi.json")!;
+        using var copy = new MemoryStream();
+        resource.CopyTo(copy);
+        return copy.ToArray();
+    });
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -59,48 +68,67 @@ internal static class Api
             return TypedResults.NoContent();
         });
 
+        // A plan changes nothing: a read credential may ask for one.
         v1.MapPost("/plan", async (ManagedHost host, HttpRequest request) =>
-            TypedResults.Ok(host.Planner.Plan(Planner.ParseRequestJson(await ReadBodyAsync(request), Body))));
+            TypedResults.Ok(host.Planner.Plan(Planner.ParseRequestJson(await ReadBodyAsync(request), Body))))
+            .WithMetadata(new RequiredRole(Role.Read));
         v1.MapPost("/apply", async (ManagedHost host, HttpRequest request) =>
             TypedResults.Ok(host.Provisioning.Apply(Plan.Parse(await ReadBodyAsync(request), Body))));
 
         v1.MapGet("/groups", (ManagedHost host) =>
             TypedResults.Ok<IReadOnlyList<GroupView>>([.. host.Groups.Names().Select(name => new GroupView(name, host.Groups.Members(name)))]));
-        v1.MapGet("/events", async (EventHub hub, HttpContext context) =>
+        v1.MapGet("/events", async (EventHub hub, EventStreamOptions options, IHostApplicationLifetime lifetime, HttpContext context) =>
         {
             long? lastId = long.TryParse(context.Request.Headers["Last-Event-ID"], out var id) ? id : null;
             if (hub.Subscribe(lastId) is not { } channel)
             {
                 return Problems.Result(StatusCodes.Status503ServiceUnavailable, $"already {EventHub.MaxSubscribers} event streams; try again later");
             }
-            await StreamAsync(hub, channel, context);
+            await StreamAsync(hub, channel, options, context, lifetime.ApplicationStopping);
             return Results.Empty;
         });
         v1.MapGet("/reconcile", (ReconcileService reconciler) => TypedResults.Ok(reconciler.View));
         v1.MapPost("/reconcile", async (ReconcileService reconciler) => TypedResults.Ok(await reconciler.RunNowAsync()));
+        v1.MapGet("/openapi.json", () => TypedResults.Bytes(s_openApi.Value, "application/json"));
         v1.MapPost("/groups/{name}/start", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StartGroup(name)));
         v1.MapPost("/groups/{name}/stop", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StopGroup(name)));
     }
 
-    // A subscriber's events as server-sent events with their ids, until the client goes or the hub lets it go.
-    // The headers go out at once, so a client knows it is subscribed before the first event.
-    private static async Task StreamAsync(EventHub hub, Channel<AgentEvent> channel, HttpContext context)
+    // A subscriber's events as server-sent events with their ids, until the client goes, the hub lets it go or the
+    // agent stops (the stream then ends cleanly and the client resumes elsewhere or later). The headers go out at
+    // once, so a client knows it is subscribed before the first event; a stream silent for a heartbeat gets a comment.
+    private static async Task StreamAsync(EventHub hub, Channel<AgentEvent> channel, EventStreamOptions options, HttpContext context, CancellationToken stopping)
     {
-        var cancellation = context.RequestAborted;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var (cancellation, body) = (ended.Token, context.Response.Body);
         try
         {
             context.Response.ContentType = "text/event-stream";
             context.Response.Headers.CacheControl = "no-cache";
-            await context.Response.Body.FlushAsync(cancellation);
-            await SseFormatter.WriteAsync(Items(channel, cancellation), context.Response.Body, static (item, buffer) =>
+            await body.FlushAsync(cancellation);
+            while (await WaitOrHeartbeatAsync(channel.Reader, options.Heartbeat, cancellation) is { } more)
             {
-                using var writer = new Utf8JsonWriter(buffer);
-                JsonSerializer.Serialize(writer, item.Data, AgentJson.Default.AgentEvent);
-            }, cancellation);
+                if (!more)
+                {
+                    await body.WriteAsync(s_keepalive, cancellation);
+                    await body.FlushAsync(cancellation);
+                    continue;
+                }
+                var ready = new List<AgentEvent>();
+                while (channel.Reader.TryRead(out var published))
+                {
+                    ready.Add(published);
+                }
+                await SseFormatter.WriteAsync(ready.Select(Item).ToAsyncEnumerable(), body, static (item, buffer) =>
+                {
+                    using var writer = new Utf8JsonWriter(buffer);
+                    JsonSerializer.Serialize(writer, item.Data, AgentJson.Default.AgentEvent);
+                }, cancellation);
+            }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            // The client went away: that is how a stream ends.
+            // The client went away, or the agent is stopping: that is how a stream ends.
         }
         finally
         {
@@ -108,13 +136,27 @@ internal static class Api
         }
     }
 
-    private static async IAsyncEnumerable<SseItem<AgentEvent>> Items(Channel<AgentEvent> channel, [EnumeratorCancellation] CancellationToken cancellation)
+    private static readonly byte[] s_keepalive = ": keepalive\n\n"u8.ToArray();
+
+    // True when events are ready, false when the heartbeat came first, null when the hub let the subscriber go.
+    // Abandoning a wait on a channel takes nothing from it.
+    private static async Task<bool?> WaitOrHeartbeatAsync(ChannelReader<AgentEvent> reader, TimeSpan heartbeat, CancellationToken cancellation)
     {
-        await foreach (var published in channel.Reader.ReadAllAsync(cancellation))
+        using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        beat.CancelAfter(heartbeat);
+        try
         {
-            yield return new SseItem<AgentEvent>(published, published.Type) { EventId = published.Id.ToString(CultureInfo.InvariantCulture) };
+            return await reader.WaitToReadAsync(beat.Token) ? true : null;
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return false;
         }
     }
+
+    // The events-lost of a resume is no event of the hub's and has no id: the client's last id stays what it was.
+    private static SseItem<AgentEvent> Item(AgentEvent published) =>
+        new(published, published.Type) { EventId = published.Id == 0 ? null : published.Id.ToString(CultureInfo.InvariantCulture) };
 
     private static IReadOnlyList<ParentView> Parents(ManagedHost host, string? name) =>
         [.. host.Inventory.Types(name).Select(parent => Views.Parent(parent.Parent, parent.Types, host.CapacityModels.TryLoad(parent.Parent)))];

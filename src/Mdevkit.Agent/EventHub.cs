@@ -1,19 +1,7 @@
 using System.Threading.Channels;
+using Mdevkit.Management.Events;
 
 namespace Mdevkit.Agent;
-
-/// <summary>
-/// Something that happened on the host, as <c>/v1/events</c> sends it. <see cref="Id"/> grows by one per
-/// event, so a client that lost its stream resumes after the last id it saw.
-/// </summary>
-/// <param name="Id">The event's number in this agent's life.</param>
-/// <param name="Type"><c>device-added</c>, <c>device-removed</c>, <c>device-changed</c> (opened, released),
-/// <c>parent-registered</c>, <c>parent-unregistered</c>, <c>definition-changed</c>, or <c>events-lost</c>.</param>
-/// <param name="Time">When the agent learned of it.</param>
-/// <param name="Uuid">The device, for device and definition events.</param>
-/// <param name="Parent">The parent, where known.</param>
-/// <param name="Properties">The udev event's properties, for events that came from udev.</param>
-public sealed record AgentEvent(long Id, string Type, DateTimeOffset Time, Guid? Uuid, string? Parent, IReadOnlyDictionary<string, string>? Properties);
 
 /// <summary>
 /// The one place events meet: sources publish, each subscriber gets them in order from its own bounded
@@ -31,7 +19,10 @@ internal sealed class EventHub(TimeProvider time)
     private readonly Queue<AgentEvent> _recent = new();
     private readonly List<Channel<AgentEvent>> _subscribers = [];
     private readonly List<Action<AgentEvent>> _observers = [];
-    private long _lastId;
+
+    // A client that resumes after a restart holds an id of the agent before: it is lower than any of this one's, so
+    // it gets all of them, after an events-lost for what happened while no agent listened.
+    private long _lastId = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000 - 1;
 
     /// <summary>
     /// Tells <paramref name="observer"/> of every event as it is published, in order, on the publisher's thread: for
@@ -78,8 +69,9 @@ internal sealed class EventHub(TimeProvider time)
                 return null;
             }
             var missed = lastId is { } last ? _recent.Where(recent => recent.Id > last).ToList() : [];
-            // Some of what the client missed is no longer kept: it must read the state again.
-            if (lastId is { } resumed && _recent.TryPeek(out var oldest) && oldest.Id > resumed + 1)
+            // Some of what the client missed is no longer kept, or happened before this agent started: it must read the state again.
+            var firstKept = _recent.TryPeek(out var oldest) ? oldest.Id : _lastId + 1;
+            if (lastId is { } resumed && firstKept > resumed + 1)
             {
                 missed.Insert(0, new AgentEvent(0, "events-lost", time.GetUtcNow(), null, null, null));
             }
@@ -101,3 +93,7 @@ internal sealed class EventHub(TimeProvider time)
         }
     }
 }
+
+/// <summary>How event streams are served.</summary>
+/// <param name="Heartbeat">How long a stream may stay silent before a <c>: keepalive</c> comment is sent.</param>
+internal sealed record EventStreamOptions(TimeSpan Heartbeat);

@@ -23,4 +23,10 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "a transaction killed halfway was rolled back: {Step}")]
     public static partial void RolledBack(ILogger logger, string step);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "reloaded {Path}")]
+    public static partial void Reloaded(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "configuration not reloaded, the one in use stays: {Reason}")]
+    public static partial void NotReloaded(ILogger logger, string reason);
 }

@@ -43,7 +43,7 @@ internal sealed class ReconcileService : BackgroundService
     private ReconcileView _view = new("starting", null, null, [], [], [], 0, null);
     private FileSystemWatcher? _watcher;
 
-    public ReconcileService(ManagedHost host, EventHub hub, AgentMetrics metrics, TimeProvider time, ReloadSignal reload, ILogger<ReconcileService> logger)
+    public ReconcileService(ManagedHost host, EventHub hub, AgentMetrics metrics, TimeProvider time, ConfigurationReloader reload, ILogger<ReconcileService> logger)
     {
         _host = host;
         _hub = hub;

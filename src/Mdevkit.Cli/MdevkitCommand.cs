@@ -70,6 +70,7 @@ public static class MdevkitCommand
             Commands.Planning.PlanCommands.Apply(),
             Commands.Planning.ReconcileCommand.Create(),
             Commands.Planning.GroupCommand.Create(),
+            EventsCommand.Create(),
         };
         var rootOption = MdevctlOptions.Root();
         foreach (var command in MdevctlCli.Commands(rootOption, new Commands.Planning.MdevctlExtensions(rootOption)))

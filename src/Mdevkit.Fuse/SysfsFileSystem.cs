@@ -192,7 +192,8 @@ internal sealed class SysfsFileSystem
             SysfsDirectory => (S_IFDIR, 0L, 2UL),
             SysfsLink link => (S_IFLNK, (long)Encoding.UTF8.GetByteCount(link.TargetText), 1UL),
             DeviceNode => (S_IFREG, 0L, 1UL),
-            _ => (S_IFREG, SysfsAttribute.ReportedSize, 1UL),
+            SysfsAttribute attribute => (S_IFREG, attribute.Size, 1UL),
+            _ => throw new System.Diagnostics.UnreachableException($"a node of kind {node.GetType().Name}"),
         };
         return new NodeAttributes(type | (uint)node.Mode, size, links, node.Inode, node.Created);
     }

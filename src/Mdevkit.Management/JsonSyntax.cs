@@ -8,7 +8,7 @@ namespace Mdevkit.Management;
 /// at its position: <c>EOF while parsing a value at line 1 column 0</c>. A line counts from 1; a column is
 /// the bytes of the line up to and including the offending one (at the end of the text: the bytes read).
 /// </summary>
-internal ref struct JsonSyntax
+public ref struct JsonSyntax
 {
     // serde_json's nesting limit.
     private const int MaxDepth = 128;

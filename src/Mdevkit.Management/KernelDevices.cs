@@ -38,40 +38,53 @@ public sealed class KernelDevices
 
     /// <summary>
     /// Enables the virtual functions of the NVIDIA GPU that <paramref name="parent"/> would be a virtual function of,
-    /// when it has none yet, as NVIDIA's <c>sriov-manage -e</c> does: all of them (<c>sriov_totalvfs</c>), since the
-    /// count cannot change later without taking every one away again. Nothing is done under the <c>mdevctl</c> name.
+    /// when it has none yet (<see cref="EnableVirtualFunctions"/>). Nothing is done under the <c>mdevctl</c> name.
     /// </summary>
     /// <returns>Whether virtual functions were enabled.</returns>
     /// <exception cref="SysfsException">The kernel refused to enable them.</exception>
     public bool EnableVirtualFunctionsFor(string parent)
     {
-        if (PhysicalFunctionToEnable(parent) is not { } physical)
+        if (!PciAddress.TryParse(parent, out var wanted)
+            || NvidiaGpus().FirstOrDefault(gpu => !gpu.Enabled && gpu.VirtualFunctions.Contains(wanted.ToString())) is not { } gpu)
         {
             return false;
         }
-        Sysfs.SetNumVfs(physical.Function, physical.TotalVfs);
+        EnableVirtualFunctions(gpu);
         return true;
     }
 
-    /// <summary>Whether <see cref="EnableVirtualFunctionsFor"/> would enable virtual functions for <paramref name="parent"/> now.</summary>
-    public bool CanEnableVirtualFunctionsFor(string parent) => PhysicalFunctionToEnable(parent) is not null;
+    /// <summary>
+    /// Enables all of an SR-IOV GPU's virtual functions (<c>sriov_totalvfs</c>), as NVIDIA's <c>sriov-manage -e</c>
+    /// does, since the count cannot change later without taking every one away again.
+    /// </summary>
+    /// <exception cref="SysfsException">The kernel refused to enable them.</exception>
+    public void EnableVirtualFunctions(SriovGpu gpu) => Sysfs.SetNumVfs(gpu.Function, gpu.TotalVfs);
 
-    private (string Function, int TotalVfs)? PhysicalFunctionToEnable(string parent)
+    /// <summary>Disables an SR-IOV GPU's virtual functions (writes 0 to <c>sriov_numvfs</c>).</summary>
+    /// <exception cref="SysfsException">The kernel refused, e.g. EBUSY while one carries a vGPU.</exception>
+    public void DisableVirtualFunctions(string gpu) => Sysfs.SetNumVfs(gpu, 0);
+
+    /// <summary>
+    /// NVIDIA's SR-IOV GPUs (physical functions bound to <c>nvidia</c>), in byte order, each with the virtual functions
+    /// it has, or would have once enabled. None under the <c>mdevctl</c> name, which knows no GPU behind a parent.
+    /// </summary>
+    /// <exception cref="SysfsException">A function's SR-IOV attributes cannot be read.</exception>
+    public IReadOnlyList<SriovGpu> NvidiaGpus()
     {
-        if (_vendor is null || !PciAddress.TryParse(parent, out var wanted))
+        if (_vendor is null)
         {
-            return null;
+            return [];
         }
+        var gpus = new List<SriovGpu>();
         foreach (var function in Sysfs.GetPciFunctionNames())
         {
-            if (Sysfs.GetSriovLayout(function) is { NumVfs: 0 } layout
-                && Enumerable.Range(0, layout.TotalVfs).Any(index => layout.VirtualFunction(index) == wanted)
-                && Sysfs.TryLocatePciFunction(function)?.Driver == NvidiaDriver)
+            if (Sysfs.GetSriovLayout(function) is { } layout && Sysfs.TryLocatePciFunction(function)?.Driver == NvidiaDriver)
             {
-                return (function, layout.TotalVfs);
+                gpus.Add(new SriovGpu(function, layout.TotalVfs, layout.NumVfs > 0,
+                    layout.NumVfs > 0 ? Sysfs.GetVirtualFunctions(function) : [.. Enumerable.Range(0, layout.TotalVfs).Select(index => layout.VirtualFunction(index).ToString())]));
             }
         }
-        return null;
+        return gpus;
     }
 
     /// <summary>Whether a parent is a vendor-specific VFIO slot (a virtual function with <c>nvidia/current_vgpu_type</c>).</summary>
@@ -124,3 +137,10 @@ public sealed class KernelDevices
         }
     }
 }
+
+/// <summary>An NVIDIA GPU with SR-IOV: the physical function, and the virtual functions its vGPUs live on.</summary>
+/// <param name="Function">The physical function's address.</param>
+/// <param name="TotalVfs">How many virtual functions it can have (<c>sriov_totalvfs</c>).</param>
+/// <param name="Enabled">Whether its virtual functions exist now.</param>
+/// <param name="VirtualFunctions">Their addresses in index order: the ones that exist, or, when none do, all it would have once enabled.</param>
+public sealed record SriovGpu(string Function, int TotalVfs, bool Enabled, IReadOnlyList<string> VirtualFunctions);

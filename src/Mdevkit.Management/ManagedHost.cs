@@ -26,10 +26,11 @@ public sealed class ManagedHost
         Manager = new DeviceManager(environment, Definitions, Callouts, Kernel);
         CapacityModels = new CapacityStore(environment);
         Groups = new GroupStore(environment);
-        Probe = new CapacityProbe(environment, Definitions, Manager, CapacityModels);
-        Planner = new Planner(environment, CapacityModels);
-        Provisioning = new Provisioning(environment, Manager, Groups, Planner);
+        Probe = new CapacityProbe(environment, Definitions, Manager, CapacityModels, Kernel);
+        Planner = new Planner(CapacityModels, Kernel, Definitions);
+        Provisioning = new Provisioning(environment, Manager, Groups, Planner, Kernel);
         NodeDevices = new NodeDevices(environment, Inventory);
+        VgpuConfigs = new VgpuConfigApply(environment, Manager, Kernel, CapacityModels, Definitions);
         Reconciler = new Reconciler(environment, Manager, Kernel, Planner);
     }
 
@@ -56,6 +57,8 @@ public sealed class ManagedHost
     public Provisioning Provisioning { get; }
 
     public NodeDevices NodeDevices { get; }
+
+    public VgpuConfigApply VgpuConfigs { get; }
 
     public Reconciler Reconciler { get; }
 }

@@ -30,11 +30,17 @@ public static class MdevkitPaths
     /// <summary>The agent's API socket (<c>mdevkitd</c>).</summary>
     public const string AgentSocket = RunDirectory + "/mdevkitd.sock";
 
+    /// <summary>The agent's socket below <paramref name="root"/>, where it listens unless told otherwise.</summary>
+    public static string AgentSocketBelow(string root) => Path.Join(Path.GetFullPath(root), AgentSocket);
+
     /// <summary>The root's own network namespace, where a simulated host's udev events are heard (bound here by the simulator).</summary>
     public const string NetworkNamespace = RunDirectory + "/netns";
 
     /// <summary>Probed capacity models, one <c>&lt;parent&gt;.json</c> each.</summary>
     public const string CapacityDirectory = "var/lib/mdevkit/capacity";
+
+    /// <summary>The agent's configuration (<c>mdevkitd</c>): TCP addresses, TLS, and the hashes of the tokens it accepts.</summary>
+    public const string AgentConfiguration = "etc/mdevkit/mdevkitd.json";
 
     /// <summary>Groups, one file of UUIDs each.</summary>
     public const string GroupsDirectory = "etc/mdevkit/groups";

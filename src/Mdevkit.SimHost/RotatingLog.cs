@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using Mdevkit.SimHost.Native;
@@ -6,20 +7,41 @@ using Mdevkit.Sysfs;
 namespace Mdevkit.SimHost;
 
 /// <summary>
-/// The simulator's log file, bounded: past <see cref="Cap"/> bytes the file becomes <c>NAME.1</c> (replacing the
-/// previous one) and a new file takes its place, so a long-running simulator keeps at most twice the cap.
-/// A daemon's log is also its standard error, so that what the runtime itself writes there (a crash's last
-/// words) lands in the current file too.
+/// The simulator's log file, bounded: a line that would take the file past <see cref="Cap"/> bytes goes to a new
+/// file instead, the old one becoming <c>NAME.1</c> (replacing the previous one), so a long-running simulator
+/// keeps at most about twice the cap. A daemon's log is also its standard error, so that what the runtime itself
+/// writes there (a crash's last words) lands in the current file too.
 /// </summary>
+/// <remarks>
+/// Lines are collected in memory and written together within <see cref="FlushInterval"/>, or by the writer
+/// whose line takes them past <see cref="EagerBytes"/>: a FUSE request that logs its uevents then pays for a copy, not for a write to the
+/// disk (which cost more than the rest of a create). <see cref="Flush"/> and disposing write what waits; a
+/// process killed outright loses at most the last interval's lines.
+/// </remarks>
 public sealed class RotatingLog : TextWriter
 {
-    /// <summary>The size at which the file is rotated.</summary>
+    /// <summary>The size past which the next lines start a new file.</summary>
     public const long Cap = 1 << 20;
+
+    /// <summary>How long a line may wait in memory.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How much may wait in memory: the line that reaches it is written with the rest at once.</summary>
+    public const int EagerBytes = 64 << 10;
 
     private readonly string _path;
     private readonly bool _isStandardError;
-    private readonly Lock _lock = new();
+    // Guards the lines waiting; held only to copy, never while writing.
+    private readonly Lock _pendingLock = new();
+    // Orders the writes: lines reach the file in the order they were taken.
+    private readonly Lock _fileLock = new();
+    private readonly Timer _flushTimer;
+    private ArrayBufferWriter<byte> _pending = new(EagerBytes);
+    private ArrayBufferWriter<byte> _writing = new(EagerBytes);
+    private bool _flushScheduled;
     private FileStream _file;
+    private long _fileLength;
+    private bool _disposed;
 
     /// <summary>Opens (appends to) the log at <paramref name="path"/>.</summary>
     /// <param name="path">The log file.</param>
@@ -30,6 +52,8 @@ public sealed class RotatingLog : TextWriter
         _path = path;
         _isStandardError = isStandardError;
         _file = Open();
+        _fileLength = _file.Length;
+        _flushTimer = new Timer(_ => FlushInBackground());
     }
 
     /// <inheritdoc/>
@@ -48,29 +72,90 @@ public sealed class RotatingLog : TextWriter
         {
             return;
         }
-        var bytes = Encoding.UTF8.GetBytes(value);
-        lock (_lock)
+        bool full;
+        lock (_pendingLock)
         {
-            _file.Write(bytes);
-            _file.Flush();
-            if (_file.Length > Cap)
+            var length = Encoding.UTF8.GetByteCount(value);
+            Encoding.UTF8.GetBytes(value, _pending.GetSpan(length));
+            _pending.Advance(length);
+            full = _pending.WrittenCount >= EagerBytes;
+            if (!full && _flushScheduled)
             {
-                Rotate();
+                return;
             }
+            _flushScheduled = !full;
+        }
+        if (full)
+        {
+            Flush();
+        }
+        else
+        {
+            _flushTimer.Change(FlushInterval, Timeout.InfiniteTimeSpan);
         }
     }
 
     /// <inheritdoc/>
     public override void WriteLine(string? value) => Write(value + NewLine);
 
+    /// <summary>Writes every line taken so far to the file.</summary>
+    public override void Flush()
+    {
+        lock (_fileLock)
+        {
+            lock (_pendingLock)
+            {
+                (_pending, _writing) = (_writing, _pending);
+                _flushScheduled = false;
+            }
+            if (_writing.WrittenCount == 0 || _disposed)
+            {
+                return;
+            }
+            try
+            {
+                if (_fileLength > 0 && _fileLength + _writing.WrittenCount > Cap)
+                {
+                    Rotate();
+                }
+                _file.Write(_writing.WrittenSpan);
+                _file.Flush();
+                _fileLength += _writing.WrittenCount;
+            }
+            finally
+            {
+                _writing.ResetWrittenCount();
+            }
+        }
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _file.Dispose();
+            _flushTimer.Dispose();
+            Flush();
+            lock (_fileLock)
+            {
+                _disposed = true;
+                _file.Dispose();
+            }
         }
         base.Dispose(disposing);
+    }
+
+    // A log that cannot be written (a full disk) has nowhere to say so: what waited is dropped, and the
+    // simulator goes on rather than dying on a timer's thread.
+    private void FlushInBackground()
+    {
+        try
+        {
+            Flush();
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private void Rotate()
@@ -79,6 +164,7 @@ public sealed class RotatingLog : TextWriter
         var next = Open();
         _file.Dispose();
         _file = next;
+        _fileLength = 0;
     }
 
     private FileStream Open()

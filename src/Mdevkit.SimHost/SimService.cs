@@ -139,16 +139,17 @@ public sealed class SimService : IDisposable
         {
             _log.WriteLine($"udev: {failure}");
         }
-        if (uevent.Action != "change" || uevent["MDEV_STATE"] != "registered")
-        {
-            return;
-        }
+        // What the udev rules installed with mdevkit match: an mdev parent registering, and nvidia binding a virtual
+        // function of the vendor-specific VFIO interface, which never registers (dist/60-mdevkit.rules).
+        var registered = uevent.Action == "change" && uevent["MDEV_STATE"] == "registered";
+        var vendorVgpuBound = uevent.Action == "bind" && uevent["SUBSYSTEM"] == "pci" && uevent["DRIVER"] == "nvidia"
+            && Host.Tree.TryLookup("sys" + uevent.DevicePath + "/" + SysfsNames.NvidiaCurrentVgpuType, out _);
         var parent = uevent.DevicePath[(uevent.DevicePath.LastIndexOf('/') + 1)..];
-        if (!Directory.Exists(Path.Join(Root.ConfigDirectory, parent)))
+        if (!(registered || vendorVgpuBound) || !Directory.Exists(Path.Join(Root.ConfigDirectory, parent)))
         {
             return;
         }
-        // What udev would run: mdevctl's autostart for the parent, with this root, outside the lock that raised the event.
+        // What udev would run: mdevkit's autostart for the parent, with this root, outside the lock that raised the event.
         _ = Task.Run(() =>
         {
             var start = new ProcessStartInfo(_autostart[0]) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -10,8 +10,10 @@ namespace Mdevkit.Simulation;
 /// </summary>
 internal sealed class IommuGroups(SysfsTree tree)
 {
-    private readonly SortedSet<int> _used = [];
+    // Numbers below _next that were given back; the lowest of them is the next one taken, as the IDA does.
+    private readonly SortedSet<int> _freed = [];
     private readonly Lock _lock = new();
+    private int _next;
 
     /// <summary>Puts <paramref name="device"/> into a new group and links it both ways.</summary>
     public int Add(SysfsDirectory device)
@@ -19,12 +21,15 @@ internal sealed class IommuGroups(SysfsTree tree)
         int number;
         lock (_lock)
         {
-            number = 0;
-            while (_used.Contains(number))
+            if (_freed.Count > 0)
             {
-                number++;
+                number = _freed.Min;
+                _freed.Remove(number);
             }
-            _used.Add(number);
+            else
+            {
+                number = _next++;
+            }
         }
         var group = tree.EnsureDirectory(GroupPath(number));
         var devices = tree.EnsureDirectory(GroupPath(number) + "/devices");
@@ -47,7 +52,14 @@ internal sealed class IommuGroups(SysfsTree tree)
         }
         lock (_lock)
         {
-            _used.Remove(number);
+            if (number < _next)
+            {
+                _freed.Add(number);
+            }
+            while (_freed.Remove(_next - 1))
+            {
+                _next--;
+            }
         }
     }
 

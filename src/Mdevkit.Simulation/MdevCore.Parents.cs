@@ -45,7 +45,7 @@ public sealed partial class MdevCore
         }
         foreach (var (name, content) in blueprint.BinaryAttributes ?? [])
         {
-            _tree.CreateBinaryAttribute(directory, name, SysfsAttribute.ReadOnly, () => content);
+            _tree.CreateBinaryAttribute(directory, name, SysfsAttribute.ReadOnly, content.Length, () => content);
         }
         _tree.CreateAttribute(directory, SysfsNames.Uevent, SysfsAttribute.ReadWrite,
             () => UeventText(ParentUeventVariables(blueprint)), (data, _) => SynthesizeUevent(data, blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint)));
@@ -58,6 +58,7 @@ public sealed partial class MdevCore
         AddFunctionFiles(parent);
         if (!parent.IsMdevParent)
         {
+            EnqueueDriverEvent("bind", blueprint);
             return parent;
         }
 
@@ -75,7 +76,18 @@ public sealed partial class MdevCore
         }
         parent.ClassLink = _tree.CreateLink(_tree.EnsureDirectory(SysfsPaths.MdevBusClass), blueprint.Name, directory);
         _uevents.Enqueue("change", blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint), ("MDEV_STATE", "registered"));
+        EnqueueDriverEvent("bind", blueprint);
         return parent;
+    }
+
+    // The driver core announces a driver bound once its probe returned (which is where an mdev parent registered),
+    // and let go before the device is deleted: udev rules match on these (DRIVER=nvidia binding an Ada VF).
+    private void EnqueueDriverEvent(string action, ParentBlueprint blueprint)
+    {
+        if (blueprint.BoundDriverPath is not null)
+        {
+            _uevents.Enqueue(action, blueprint.DevicePath, SubsystemName(blueprint), ParentUeventVariables(blueprint));
+        }
     }
 
     private bool UnregisterLocked(ParentDevice parent)
@@ -112,6 +124,7 @@ public sealed partial class MdevCore
         {
             _tree.Remove(back);
         }
+        EnqueueDriverEvent("unbind", parent.Blueprint);
         _tree.Remove(parent.Directory);
         // device_del releases the host driver before it sends the remove, so DRIVER is gone from it.
         _uevents.Enqueue("remove", parent.Blueprint.DevicePath, SubsystemName(parent.Blueprint), ParentUeventVariables(parent.Blueprint).Where(variable => variable.Key != DriverVariable));

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Mdevkit.Simulation;
 
 /// <summary>A kernel uevent, as udev would receive it.</summary>
@@ -10,8 +12,15 @@ public sealed record Uevent(string Action, string DevicePath, IReadOnlyDictionar
     public string? this[string name] => Environment.GetValueOrDefault(name);
 
     /// <inheritdoc/>
-    public override string ToString() =>
-        $"{Action}@{DevicePath} " + string.Join(' ', Environment.Select(pair => $"{pair.Key}={pair.Value}"));
+    public override string ToString()
+    {
+        var text = new StringBuilder(Action).Append('@').Append(DevicePath);
+        foreach (var (key, value) in Environment)
+        {
+            text.Append(' ').Append(key).Append('=').Append(value);
+        }
+        return text.ToString();
+    }
 }
 
 /// <summary>

@@ -7,6 +7,12 @@ namespace Mdevkit.Sysfs;
 /// <param name="Name">The type's name, e.g. <c>NVIDIA L40S-24Q</c>.</param>
 public sealed record VgpuTypeInfo(int Id, string Name);
 
+/// <summary>A PCI function's identity, as its <c>vendor</c>, <c>device</c> and <c>class</c> attributes give it.</summary>
+/// <param name="Vendor">The vendor id, e.g. <c>0x10de</c> for NVIDIA.</param>
+/// <param name="Device">The device id, e.g. <c>0x2235</c> for an A40.</param>
+/// <param name="Class">The class code, e.g. <c>0x030200</c> for a 3D controller.</param>
+public sealed record PciIdentity(int Vendor, int Device, int Class);
+
 /// <summary>What an SR-IOV physical function says of its virtual functions.</summary>
 /// <param name="Function">The physical function's address.</param>
 /// <param name="TotalVfs">Its <c>sriov_totalvfs</c>.</param>
@@ -128,6 +134,19 @@ public sealed partial class SysfsRoot
     public void SetCurrentVgpuType(string function, int typeId) =>
         WriteFile(FunctionFile(function, SysfsNames.NvidiaCurrentVgpuType), typeId.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>A PCI function's vendor, device and class ids.</summary>
+    /// <param name="function">A PCI function's address.</param>
+    /// <returns>Its identity, or null when it lacks one of the attributes (or does not exist).</returns>
+    /// <exception cref="SysfsException">An attribute is not a 0x-prefixed hex number (EINVAL).</exception>
+    public PciIdentity? GetPciIdentity(string function)
+    {
+        int? Read(string attribute) =>
+            ReadOptional(FunctionFile(function, attribute)) is { } text ? Hex(text.Trim(), FunctionFile(function, attribute)) : null;
+        return Read(SysfsNames.PciVendor) is { } vendor && Read(SysfsNames.PciDevice) is { } device && Read(SysfsNames.PciClass) is { } klass
+            ? new PciIdentity(vendor, device, klass)
+            : null;
+    }
+
     /// <summary>Locates a PCI function: the device directory its <c>sys/bus/pci/devices</c> entry leads to.</summary>
     /// <param name="function">A PCI function's address.</param>
     /// <returns>The location, or null when there is no such function.</returns>
@@ -180,6 +199,11 @@ public sealed partial class SysfsRoot
         var path = FunctionFile(function, attribute);
         return Count(WholeFile.Read(path).Trim(), path);
     }
+
+    private static int Hex(string text, string path) =>
+        text.StartsWith("0x", StringComparison.Ordinal) && int.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new SysfsException(Errno.EINVAL, path);
 
     private static int Count(string text, string path) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new SysfsException(Errno.EINVAL, path);

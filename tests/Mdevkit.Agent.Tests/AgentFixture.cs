@@ -12,9 +12,22 @@ public sealed class SimulatedHostRoot : IDisposable
     private readonly TempRoot _scratch;
 
     public SimulatedHostRoot(string profile, string owner)
+        : this(HostProfile.Load(profile), owner)
+    {
+    }
+
+    public SimulatedHostRoot(HostProfile profile, string owner)
     {
         _scratch = new TempRoot(owner);
-        Simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(_scratch.Join("root")), TextWriter.Null, ["false"]);
+        try
+        {
+            Simulator = SimService.Start(profile, new SimRoot(_scratch.Join("root")), TextWriter.Null, ["false"]);
+        }
+        catch
+        {
+            _scratch.Dispose();
+            throw;
+        }
     }
 
     public SimService Simulator { get; }
@@ -60,13 +73,30 @@ public sealed class AgentFixture : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture))
+    /// <summary>The agent's TCP address, when its configuration has one.</summary>
+    public Uri TcpAddress => new(Assert.Single(Agent.Urls, url => !url.Contains("unix:", StringComparison.Ordinal)));
+
+    /// <summary>Starts the simulator and the agent; <paramref name="configure"/> may write the root's files and change the options first.</summary>
+    public static Task<AgentFixture> StartAsync(string profile = "samples", string owner = nameof(AgentFixture), Func<AgentOptions, AgentOptions>? configure = null) =>
+        StartAsync(HostProfile.Load(profile), owner, configure);
+
+    /// <summary>Starts a simulator of <paramref name="profile"/> and the agent over it.</summary>
+    public static async Task<AgentFixture> StartAsync(HostProfile profile, string owner, Func<AgentOptions, AgentOptions>? configure = null)
     {
         var host = new SimulatedHostRoot(profile, owner);
-        var socket = AgentOptions.DefaultSocket(host.Root.Directory);
-        var agent = AgentApp.Build(new AgentOptions(host.Root.Directory, socket));
-        await agent.StartAsync(TestContext.Current.CancellationToken);
-        return new AgentFixture(host, agent, socket);
+        try
+        {
+            var options = new AgentOptions(host.Root.Directory, Mdevkit.Management.MdevkitPaths.AgentSocketBelow(host.Root.Directory));
+            options = configure?.Invoke(options) ?? options;
+            var agent = AgentApp.Build(options);
+            await agent.StartAsync(TestContext.Current.CancellationToken);
+            return new AgentFixture(host, agent, options.Socket);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>An HTTP client whose every connection goes to a Unix socket.</summary>

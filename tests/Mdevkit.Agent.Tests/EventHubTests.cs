@@ -1,3 +1,5 @@
+using Mdevkit.Management.Events;
+
 namespace Mdevkit.Agent.Tests;
 
 /// <summary>The hub's bounds: a slow subscriber is let go, a resume older than what is kept is told so.</summary>
@@ -29,20 +31,54 @@ public sealed class EventHubTests
     [Fact]
     public void Resume_OlderThanWhatIsKept_StartsWithEventsLost()
     {
-        for (var i = 0; i < EventHub.Kept + 10; i++)
+        var first = _hub.Publish("device-added").Id;
+        for (var i = 1; i < EventHub.Kept + 10; i++)
         {
             _hub.Publish("device-added");
         }
 
-        var resumed = _hub.Subscribe(5)!;
-        var recent = _hub.Subscribe(EventHub.Kept + 8)!;
+        var resumed = _hub.Subscribe(first + 4)!;
+        var recent = _hub.Subscribe(first + EventHub.Kept + 7)!;
 
-        Assert.True(resumed.Reader.TryRead(out var first));
-        Assert.Equal("events-lost", first.Type);
+        Assert.True(resumed.Reader.TryRead(out var lost));
+        Assert.Equal((0, "events-lost"), (lost.Id, lost.Type));
         Assert.True(resumed.Reader.TryRead(out var oldestKept));
-        Assert.Equal(11, oldestKept.Id);
+        Assert.Equal(first + 10, oldestKept.Id);
         Assert.True(recent.Reader.TryRead(out var missed));
-        Assert.Equal((EventHub.Kept + 9, "device-added"), (missed.Id, missed.Type));
+        Assert.Equal((first + EventHub.Kept + 8, "device-added"), (missed.Id, missed.Type));
+    }
+
+    [Fact]
+    public void Resume_FromAnAgentBeforeARestart_StartsWithEventsLost_ThenEverythingOfThisOne()
+    {
+        var before = new EventHub(new FixedTime(DateTimeOffset.UnixEpoch.AddDays(1)));
+        var lastBefore = Enumerable.Range(0, 3).Select(_ => before.Publish("device-added").Id).Last();
+        var after = new EventHub(new FixedTime(DateTimeOffset.UnixEpoch.AddDays(1).AddSeconds(2)));
+        var empty = after.Subscribe(lastBefore)!;
+        var published = after.Publish("parent-registered");
+
+        var resumed = after.Subscribe(lastBefore)!;
+        var current = after.Subscribe(published.Id)!;
+
+        Assert.True(published.Id > lastBefore);
+        Assert.Equal(["events-lost", "parent-registered"], Queued(empty));
+        Assert.Equal(["events-lost", "parent-registered"], Queued(resumed));
+        Assert.Empty(Queued(current));
+    }
+
+    private static List<string> Queued(System.Threading.Channels.Channel<AgentEvent> channel)
+    {
+        var types = new List<string>();
+        while (channel.Reader.TryRead(out var queued))
+        {
+            types.Add(queued.Type);
+        }
+        return types;
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     [Fact]

@@ -10,7 +10,9 @@ public sealed class EventTests : IAsyncLifetime
     private const string Uuid = "7d2f0c60-0d7a-4c4e-9b8e-4a61f5a0c003";
     private AgentFixture _agent = null!;
 
-    public async ValueTask InitializeAsync() => _agent = await AgentFixture.StartAsync(owner: nameof(EventTests));
+    // A short heartbeat, so a test sees one; the parser skips its comments in the others.
+    public async ValueTask InitializeAsync() =>
+        _agent = await AgentFixture.StartAsync(owner: nameof(EventTests), configure: options => options with { Heartbeat = TimeSpan.FromMilliseconds(200) });
 
     public ValueTask DisposeAsync() => _agent.DisposeAsync();
 
@@ -120,6 +122,21 @@ public sealed class EventTests : IAsyncLifetime
 
         Assert.Equal(("parent-unregistered", "mbochs"), (missed.Type, missed.Data.GetProperty("parent").GetString()));
         Assert.Equal(("parent-registered", "mdpy"), (next.Type, next.Data.GetProperty("parent").GetString()));
+    }
+
+    [Fact]
+    public async Task SilentStream_GetsKeepaliveComments()
+    {
+        using var response = await _agent.Client.GetAsync("/v1/events", HttpCompletionOption.ResponseHeadersRead, Cancellation);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancellation));
+
+        var lines = new List<string?>();
+        for (var i = 0; i < 4; i++)
+        {
+            lines.Add(await reader.ReadLineAsync(Cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Cancellation));
+        }
+
+        Assert.Equal([": keepalive", "", ": keepalive", ""], lines);
     }
 
     [Fact]

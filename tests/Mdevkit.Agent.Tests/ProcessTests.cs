@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Mdevkit.TestSupport;
 
 namespace Mdevkit.Agent.Tests;
@@ -9,7 +6,6 @@ namespace Mdevkit.Agent.Tests;
 /// <summary>The <c>mdevkitd</c> executable as a service manager runs it: readiness, graceful stop, one-line errors.</summary>
 public sealed class ProcessTests : IAsyncLifetime
 {
-    private static readonly string s_mdevkitd = Path.Join(AppContext.BaseDirectory, "mdevkitd");
     private AgentFixture _simulator = null!;
 
     // The fixture's own agent is not needed here; its simulated host is.
@@ -22,29 +18,46 @@ public sealed class ProcessTests : IAsyncLifetime
     [Fact]
     public async Task Service_SaysReadyWhenItServes_AndStopsCleanlyOnSigterm()
     {
-        var notify = Path.Join(_simulator.Root.RunDirectory, "notify.sock");
         var socket = Path.Join(_simulator.Root.RunDirectory, "process.sock");
-        using var manager = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        manager.Bind(new UnixDomainSocketEndPoint(notify));
-        var start = new ProcessStartInfo(s_mdevkitd) { RedirectStandardOutput = true, RedirectStandardError = true, Environment = { [SystemdNotifier.SocketVariable] = notify } };
-        foreach (var argument in new[] { "--root", _simulator.Root.Directory, "--socket", socket })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var service = Process.Start(start)!;
-        var output = service.StandardOutput.ReadToEndAsync(Cancellation);
-        var errors = service.StandardError.ReadToEndAsync(Cancellation);
+        await using var service = await AgentProcess.StartAsync(Path.Join(_simulator.Root.RunDirectory, "notify.sock"), "--root", _simulator.Root.Directory, "--socket", socket);
 
-        var ready = await ReceiveAsync(manager);
         using var client = AgentFixture.ClientFor(socket);
         using var answer = await client.GetAsync("/v1/parents", Cancellation);
-        Assert.Equal(0, CommandRunner.Run("kill", ["-TERM", service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
-        var stopping = await ReceiveAsync(manager);
-        await service.WaitForExitAsync(Cancellation).WaitAsync(TimeSpan.FromSeconds(60), Cancellation);
+        service.Process.Signal("TERM");
+        var stopping = await service.NotificationAsync();
+        var exitCode = await service.Process.ExitAsync();
 
-        Assert.Equal(("READY=1", HttpStatusCode.OK, "STOPPING=1"), (ready, answer.StatusCode, stopping));
-        Assert.True(service.ExitCode == 0, await errors + await output);
+        Assert.Equal((HttpStatusCode.OK, "STOPPING=1"), (answer.StatusCode, stopping));
+        Assert.True(exitCode == 0, service.Process.ToString());
         Assert.False(File.Exists(socket));
+    }
+
+    [Fact]
+    public async Task Sighup_RereadsTheTokens_AndTheAgentGoesOn()
+    {
+        var configuration = Tokens.Write(_simulator.Root.Directory, Tokens.Configuration());
+        await using var service = await AgentProcess.StartAsync(Path.Join(_simulator.Root.RunDirectory, "notify.sock"),
+            "--root", _simulator.Root.Directory, "--socket", Path.Join(_simulator.Root.RunDirectory, "process.sock"), "--config", configuration);
+        using var client = new HttpClient { BaseAddress = await service.TcpAddressAsync() };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Tokens.Admin);
+
+        using var before = await client.GetAsync("/v1/groups", Cancellation);
+        Tokens.Write(_simulator.Root.Directory, Tokens.Configuration(withAdmin: false));
+        service.Process.Signal("HUP");
+        await service.Process.NextOutputAsync(line => line.Contains($"reloaded {configuration}", StringComparison.Ordinal));
+        using var after = await client.GetAsync("/v1/groups", Cancellation);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.Unauthorized), (before.StatusCode, after.StatusCode));
+    }
+
+    [Fact]
+    public void TcpWithoutTokens_IsRefused()
+    {
+        var configuration = Tokens.Write(_simulator.Root.Directory, """{"listen": ["127.0.0.1:0"]}""");
+
+        var result = CommandRunner.Run(AgentProcess.Executable, ["--root", _simulator.Root.Directory, "--socket", Path.Join(_simulator.Root.RunDirectory, "refused.sock")]);
+
+        Assert.Equal((1, $"Error: TCP is configured (127.0.0.1:0) but {configuration} has no tokens or clientCertificates: every TCP client must authenticate\n"), (result.ExitCode, result.Error));
     }
 
     public static TheoryData<string[], int, string> BadCommandLines => new()
@@ -57,15 +70,8 @@ public sealed class ProcessTests : IAsyncLifetime
     [MemberData(nameof(BadCommandLines))]
     public void BadCommandLine_GetsOneErrorLine(string[] arguments, int exitCode, string error)
     {
-        var result = CommandRunner.Run(s_mdevkitd, arguments);
+        var result = CommandRunner.Run(AgentProcess.Executable, arguments);
 
         Assert.Equal((exitCode, "", error), (result.ExitCode, result.Output, result.Error));
-    }
-
-    private static async Task<string> ReceiveAsync(Socket socket)
-    {
-        var buffer = new byte[256];
-        var length = await socket.ReceiveAsync(buffer, Cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Cancellation);
-        return Encoding.UTF8.GetString(buffer, 0, length);
     }
 }

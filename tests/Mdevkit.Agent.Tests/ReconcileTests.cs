@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mdevkit.Management;
+using Mdevkit.Management.Events;
 using Mdevkit.SimHost;
 using Mdevkit.Sysfs;
 using Microsoft.Extensions.DependencyInjection;

@@ -16,8 +16,6 @@ public sealed class LibvirtdTests
     public void Virsh_ManagesMdevsOnEveryKindOfParent_AndFollowsTheSimulatedKernelLive()
     {
         using var simulator = new RunningSimulator("default", nameof(LibvirtdTests));
-        Directory.CreateDirectory(simulator.Join("bin"));
-        File.CreateSymbolicLink(simulator.Join("bin/mdevctl"), RunningSimulator.Mdevkit);
         string[][] definitions =
         [
             ["pci_0000_00_02_0", "i915-GVTg_V5_4", "11111111-0000-0000-0000-000000000001"],
@@ -32,24 +30,8 @@ public sealed class LibvirtdTests
                 $"<device><parent>{definition[0]}</parent><capability type='mdev'><type id='{definition[1]}'/><uuid>{definition[2]}</uuid></capability></device>\n");
         }
 
-        // Everything libvirtd writes stays in the namespace: tmpfs over /run and /var (so sim exec's empty
-        // /run/udev/control, which libudev listens only with, is made again), a copy of /etc/libvirt, and the qemu
-        // driver's user in a copy of /etc/passwd (the driver will not start without it).
         var run = simulator.ExecBash($$"""
-            set -u
-            work={{simulator.Root}}
-            mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var && ln -s /run /var/run && mkdir -p /var/log/libvirt /run/udev && touch /run/udev/control
-            cp -a /etc/libvirt "$work/etc-libvirt" && mount --bind "$work/etc-libvirt" /etc/libvirt
-            cp /etc/passwd "$work/passwd" && echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$work/passwd"
-            cp /etc/group "$work/group" && printf 'libvirt-qemu:x:64055:\nkvm:x:64056:\n' >> "$work/group"
-            mount --bind "$work/passwd" /etc/passwd && mount --bind "$work/group" /etc/group
-            export PATH="$work/bin:$PATH"
-            libvirtd --daemon --pid-file="$work/libvirtd.pid" 2>"$work/libvirtd.err"
-            for i in $(seq 100); do [ -S /var/run/libvirt/libvirt-sock ] && break; sleep 0.1; done
-            virsh() ( command virsh -c qemu:///system "$@" 2>&1; echo "rc=$?" )
-            # libvirt takes in a udev event or a definition after the write that caused it returned:
-            # wait until nodedev-list ARGS lists (or no longer lists) a device.
-            await() { what=$1 state=$2; shift 2; for i in $(seq 100); do case "$(virsh nodedev-list "$@")" in *"$what"*) [ "$state" = listed ] && return ;; *) [ "$state" = gone ] && return ;; esac; sleep 0.1; done; }
+            {{StartLibvirtd(simulator)}}
             await ap_matrix listed --cap mdev_types
             echo "# types"; virsh nodedev-list --cap mdev_types
             echo "# dumpxml"; virsh nodedev-dumpxml pci_0000_00_02_0
@@ -81,8 +63,8 @@ public sealed class LibvirtdTests
 
         Assert.True(run.Error == "", $"{run.Error}\n{run.Output}\nlibvirtd: {(File.Exists(simulator.Join("libvirtd.err")) ? File.ReadAllText(simulator.Join("libvirtd.err")) : "")}");
         // Where this differs from a real host: libvirt names no vendor or product (it takes the names from the
-        // properties udev's hardware database adds, ID_VENDOR_FROM_DATABASE, which the simulator's events lack), and it adds <pci-express/> to a conventional function because it takes a config file of
-        // 4096 bytes for PCI Express's, and the mount reports that size for every attribute (sysfs reports 256).
+        // properties udev's hardware database adds, ID_VENDOR_FROM_DATABASE, which the simulator's events lack).
+        // A conventional function has no <pci-express/>: its config file is 256 bytes, as sysfs reports it.
         // The transient create returns once libvirt's udev event arrived, or after its 5 s poll.
         Assert.Equal($"""
             # types
@@ -136,7 +118,6 @@ public sealed class LibvirtdTests
                 <iommuGroup number='0'>
                   <address domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
                 </iommuGroup>
-                <pci-express/>
               </capability>
             </device>
 
@@ -227,5 +208,55 @@ public sealed class LibvirtdTests
             rc=0
 
             """, run.Output);
+    }
+    [Fact]
+    public void NodedevDumpxml_ShowsSriovFunctionsOfBothLaterEras_AsLibvirtDoes()
+    {
+        using var simulator = new RunningSimulator("nvidia-mixed", nameof(LibvirtdTests));
+
+        // libvirt's own XML beside mdevkit's for the A40's and the L40S's functions: physical functions with their
+        // virt_functions (none enabled, then two), an Ampere virtual function (an mdev parent) and an Ada one (not).
+        var run = simulator.ExecBash($$"""
+            {{StartLibvirtd(simulator)}}
+            # virsh ends the document with an empty line.
+            same() { for device in "$@"; do
+                diff <(command virsh -c qemu:///system nodedev-dumpxml "$device" 2>&1 | sed '${/^$/d}') <({{RunningSimulator.Mdevkit}} nodedev dumpxml "$device" 2>&1) && echo "$device same"
+            done; }
+            await pci_0000_81_00_0 listed --cap pci
+            same pci_0000_81_00_0
+            echo 2 > /sys/bus/pci/devices/0000:41:00.0/sriov_numvfs
+            echo 2 > /sys/bus/pci/devices/0000:81:00.0/sriov_numvfs
+            await pci_0000_81_00_5 listed --cap pci
+            same pci_0000_41_00_0 pci_0000_41_00_4 pci_0000_81_00_0 pci_0000_81_00_5
+            kill "$(cat "$work/libvirtd.pid")"
+            """);
+
+        Assert.Equal("pci_0000_81_00_0 same\npci_0000_41_00_0 same\npci_0000_41_00_4 same\npci_0000_81_00_0 same\npci_0000_81_00_5 same\n", run.Output);
+    }
+
+    // Starts libvirtd inside sim exec, with mdevkit as its mdevctl. Everything libvirtd writes stays in the namespace:
+    // tmpfs over /run and /var (so sim exec's empty /run/udev/control, which libudev listens only with, is made
+    // again), a copy of /etc/libvirt, and the qemu driver's user in a copy of /etc/passwd (the driver will not start
+    // without it). Defines virsh (which prints its exit code) and await.
+    private static string StartLibvirtd(RunningSimulator simulator)
+    {
+        Directory.CreateDirectory(simulator.Join("bin"));
+        File.CreateSymbolicLink(simulator.Join("bin/mdevctl"), RunningSimulator.Mdevkit);
+        return $$"""
+            set -u
+            work={{simulator.Root}}
+            mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var && ln -s /run /var/run && mkdir -p /var/log/libvirt /run/udev && touch /run/udev/control
+            cp -a /etc/libvirt "$work/etc-libvirt" && mount --bind "$work/etc-libvirt" /etc/libvirt
+            cp /etc/passwd "$work/passwd" && echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >> "$work/passwd"
+            cp /etc/group "$work/group" && printf 'libvirt-qemu:x:64055:\nkvm:x:64056:\n' >> "$work/group"
+            mount --bind "$work/passwd" /etc/passwd && mount --bind "$work/group" /etc/group
+            export PATH="$work/bin:$PATH"
+            libvirtd --daemon --pid-file="$work/libvirtd.pid" 2>"$work/libvirtd.err"
+            for i in $(seq 100); do [ -S /var/run/libvirt/libvirt-sock ] && break; sleep 0.1; done
+            virsh() ( command virsh -c qemu:///system "$@" 2>&1; echo "rc=$?" )
+            # libvirt takes in a udev event or a definition after the write that caused it returned:
+            # wait until nodedev-list ARGS lists (or no longer lists) a device.
+            await() { what=$1 state=$2; shift 2; for i in $(seq 100); do case "$(virsh nodedev-list "$@")" in *"$what"*) [ "$state" = listed ] && return ;; *) [ "$state" = gone ] && return ;; esac; sleep 0.1; done; }
+            """;
     }
 }

@@ -92,12 +92,13 @@ public sealed class NvidiaErasMdevkitTests : IDisposable
         Assert.Equal(0, _simulator.Control("reboot").ExitCode);
         var afterReboot = (Mdevkit("list", "-d").Output, Mdevkit("list").Output);
         EnableVfs(2);
-        var autostart = Mdevkit("start-parent-mdevs", Vf1);
 
+        // nvidia binding the VF is the event mdevkit's udev rule starts the VF's devices on; the simulator runs the
+        // same command for it, a moment after the write.
+        Assert.True(SpinWait.SpinUntil(() => CurrentType(Vf1) == "1165\n", TimeSpan.FromSeconds(30)), File.ReadAllText(_simulator.Join("run/mdevkit/sim.log")));
         Assert.Equal(0, define.ExitCode);
         Assert.Contains("\"mdev_type\": \"nvidia-1165\"", definition, StringComparison.Ordinal);
         Assert.Equal(($"{Uuid} {Vf1} nvidia-1165 auto\n", ""), afterReboot);
-        Assert.Equal(new CommandResult(0, "", ""), autostart);
         Assert.Equal($"{Uuid} {Vf1} nvidia-1165 auto (defined)\n", Mdevkit("list").Output);
         Assert.Equal("1165\n", CurrentType(Vf1));
     }

@@ -11,7 +11,7 @@ public sealed class PlanningOnSimulatorTests
 {
     private const string Gpu0 = "0000:3e:00.0";
     private const string Gpu1 = "0000:3f:00.0";
-    private const string Callouts = "usr/lib/mdevctl/scripts.d/callouts";
+    internal const string Callouts = "usr/lib/mdevctl/scripts.d/callouts";
 
     private static CommandResult Mdevkit(RunningSimulator simulator, params string[] arguments) =>
         RunningSimulator.Run([.. arguments, "--root", simulator.Root]);
@@ -36,7 +36,7 @@ public sealed class PlanningOnSimulatorTests
     }
 
     // A callout script that lets every call through, except that the Nth start of a device runs `action`.
-    private static void CalloutOnNthStart(RunningSimulator simulator, int n, string action)
+    internal static void CalloutOnNthStart(RunningSimulator simulator, int n, string action)
     {
         var counter = simulator.Join("starts");
         var path = simulator.Join($"{Callouts}/inject.sh");

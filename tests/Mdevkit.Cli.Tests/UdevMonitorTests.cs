@@ -35,7 +35,8 @@ public sealed class UdevMonitorTests
             echo 1 > /sys/bus/mdev/devices/{Uuid}/remove
             {RunningSimulator.Mdevkit} sim hotplug remove 0000:00:02.0 --root {work}
             {RunningSimulator.Mdevkit} sim hotplug add 0000:00:02.0 --root {work}
-            for i in $(seq 100); do grep -q '^MDEV_STATE=registered' "{work}/all.out" && break; sleep 0.1; done
+            # The last event is the GPU's bind, the second bind of the run (the mdev's was the first).
+            for i in $(seq 100); do [ "$(grep -c '^ACTION=bind$' "{work}/all.out")" -ge 2 ] && break; sleep 0.1; done
             kill $pids; wait
             """);
 
@@ -48,9 +49,11 @@ public sealed class UdevMonitorTests
             $"ACTION=unbind DEVPATH={Mtty}/{Uuid} SUBSYSTEM=mdev DRIVER=mtty",
             $"ACTION=remove DEVPATH={Mtty}/{Uuid} SUBSYSTEM=mdev",
             $"ACTION=change DEVPATH={Gpu} SUBSYSTEM=pci MDEV_STATE=unregistered DRIVER=i915 PCI_CLASS=30000 PCI_ID=8086:3E92 PCI_SLOT_NAME=0000:00:02.0",
+            $"ACTION=unbind DEVPATH={Gpu} SUBSYSTEM=pci DRIVER=i915 PCI_CLASS=30000 PCI_ID=8086:3E92 PCI_SLOT_NAME=0000:00:02.0",
             $"ACTION=remove DEVPATH={Gpu} SUBSYSTEM=pci PCI_CLASS=30000 PCI_ID=8086:3E92 PCI_SLOT_NAME=0000:00:02.0",
             $"ACTION=add DEVPATH={Gpu} SUBSYSTEM=pci DRIVER=i915 PCI_CLASS=30000 PCI_ID=8086:3E92 PCI_SLOT_NAME=0000:00:02.0",
             $"ACTION=change DEVPATH={Gpu} SUBSYSTEM=pci MDEV_STATE=registered DRIVER=i915 PCI_CLASS=30000 PCI_ID=8086:3E92 PCI_SLOT_NAME=0000:00:02.0",
+            $"ACTION=bind DEVPATH={Gpu} SUBSYSTEM=pci DRIVER=i915 PCI_CLASS=30000 PCI_ID=8086:3E92 PCI_SLOT_NAME=0000:00:02.0",
         ], all);
         Assert.Equal(all.Where(line => line.Contains("SUBSYSTEM=pci", StringComparison.Ordinal)), Events(simulator, "pci"));
         Assert.Equal(all.Where(line => line.Contains("SUBSYSTEM=mdev", StringComparison.Ordinal)), Events(simulator, "mdev"));

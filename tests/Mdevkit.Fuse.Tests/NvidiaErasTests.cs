@@ -25,6 +25,15 @@ public sealed class NvidiaErasTests : IDisposable
     }
 
     [Fact]
+    public void PciConfig_ShowsItsOwnSize_WhereTextAttributesShowAPage()
+    {
+        // Binary attributes have a fixed size in sysfs; 256 is conventional PCI's config space (PCI Express's is 4096).
+        var result = _mounted.Bash($"stat -c %s {M60}/config {M60}/vendor && head -c 256 {M60}/config | wc -c");
+
+        Assert.Equal(new CommandResult(0, "256\n4096\n256\n", ""), result);
+    }
+
+    [Fact]
     public void Ampere_EchoIntoSriovNumvfs_MakesVfsThatAreOrdinaryMdevParents()
     {
         var enable = _mounted.Bash($"echo 4 > {A40}/sriov_numvfs && cat {A40}/sriov_numvfs && ls sys/class/mdev_bus && readlink {A40}/virtfn3 sys/bus/pci/devices/0000:41:00.7/physfn");

@@ -37,7 +37,7 @@ public sealed class SysfsFailureTests : IDisposable
         {
             "active" => () => _inventory.Active(),
             "defined" => () => _inventory.Defined(),
-            "plan" => () => new Planner(_environment, new CapacityStore(_environment)).Plan([new DeviceRequest("mtty-1", 1)]),
+            "plan" => () => new Planner(new CapacityStore(_environment), new KernelDevices(_environment, vendorVfio: true), new DefinitionStore(_environment)).Plan([new DeviceRequest("mtty-1", 1)]),
             "nodedev list" => () => new NodeDevices(_environment, _inventory).List(active: true, inactive: true),
             _ => () => _environment.HasParentsOrDefinitions(),
         };

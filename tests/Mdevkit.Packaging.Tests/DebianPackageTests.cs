@@ -11,6 +11,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
 {
     private const string Directories = "/etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers /usr/lib/mdevctl/scripts.d/callouts /usr/lib/mdevctl/scripts.d/notifiers";
     private const string Names = "/usr/sbin/mdevctl /usr/sbin/lsmdev /usr/bin/mdevctl /usr/bin/lsmdev";
+    private const string Agent = "/usr/sbin/mdevkitd /usr/lib/systemd/system/mdevkitd.service /usr/share/man/man8/mdevkitd.8.gz";
 
     [Fact]
     public void MdevkitBesideDebianMdevctl_ThenMdevkitMdevctlInsteadOfIt_ThenRemoved()
@@ -22,6 +23,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             section "debian files"; dpkg --verify mdevctl; dpkg-query -S /usr/bin/mdevctl
             section beside; command -v mdevctl; mdevctl --version; existing /usr/sbin/mdevctl
             section version; mdevkit --version
+            section agent; existing {{Agent}}; getent group mdevkit | cut -d: -f1; mdevkitd --help | head -1
             section instead; apt-get install -y {{packages.MdevctlNames}} 2>&1
             section "mdevctl state"; dpkg-query -W -f='${db:Status-Abbrev}\n' mdevctl
             section owners; dpkg-query -S {{Names}} | sort
@@ -34,7 +36,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             apt-get remove -y mdevkit >&2
             section audit; dpkg --audit
             section "new dangling links"; dangling_links | comm -13 /tmp/links-before -
-            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl
+            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl {{Agent}}
             """);
 
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -43,6 +45,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
         Assert.Equal("mdevctl: /usr/bin/mdevctl", run["debian files"]);
         Assert.Equal("/usr/bin/mdevctl\nmdevctl 1.2.0", run["beside"]);
         Assert.Equal(packages.Version, run["version"]);
+        AssertAgent(run);
         // apt removes Debian's mdevctl before it unpacks mdevkit-mdevctl, so none of mdevctl's files is overwritten.
         var instead = run["instead"].Split('\n');
         var removing = Array.FindIndex(instead, line => line.StartsWith("Removing mdevctl ", StringComparison.Ordinal));
@@ -65,7 +68,9 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             dpkg -r mdevctl >&2
             section "left by mdevctl"; existing {{Directories}}
             dangling_links >/tmp/links-before
+            getent group mdevkit >/dev/null && groupdel mdevkit
             dpkg -i {{packages.Mdevkit}} {{packages.MdevctlNames}} >&2
+            section agent; existing {{Agent}}; getent group mdevkit | cut -d: -f1; mdevkitd --help | head -1
             section directories; existing {{Directories}}
             section "system layout"; mdevctl list --defined >/dev/null && echo runs
             round_trip
@@ -74,11 +79,12 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             dpkg -r mdevkit >&2
             section audit; dpkg --audit
             section "new dangling links"; dangling_links | comm -13 /tmp/links-before -
-            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl
+            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl {{Agent}}
             """);
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run["left by mdevctl"]);
+        AssertAgent(run);
         Assert.Equal(Directories.Replace(' ', '\n'), run["directories"]);
         Assert.Equal("runs", run["system layout"]);
         AssertRoundTrip(run);
@@ -133,6 +139,10 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
         Assert.Equal("", run["undefined"]);
         Assert.Equal($"{Device} mtty mtty-2 manual", run["sim exec"]);
     }
+
+    // The agent, its unit and man page are there, the group for its socket was made, and the native binary runs.
+    private static void AssertAgent(Transcript run) =>
+        Assert.Equal($"{Agent.Replace(' ', '\n')}\nmdevkit\nDescription:", run["agent"]);
 
     // dpkg's database is consistent, and nothing of ours is left: no file, no link pointing nowhere.
     private static void AssertClean(Transcript run)

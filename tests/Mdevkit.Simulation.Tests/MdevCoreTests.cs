@@ -183,6 +183,30 @@ public sealed class MdevCoreTests
     }
 
     [Fact]
+    public void IommuGroups_TakeTheLowestFreeNumber_AsTheIdaDoes()
+    {
+        Guid[] uuids = [Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid()];
+        foreach (var uuid in uuids)
+        {
+            Assert.Equal(Errno.None, _host.Create("mtty", "mtty-1", uuid));
+        }
+        int GroupOf(Guid uuid) => _host.Core.Devices.Single(device => device.Uuid == uuid).IommuGroup;
+        var numbers = uuids.Select(GroupOf).ToArray();
+        var freed = numbers[1];
+
+        Assert.Equal(Errno.None, _host.Core.Remove(_host.Core.Devices.Single(device => device.Uuid == uuids[1])));
+        Assert.Equal(Errno.None, _host.Core.Remove(_host.Core.Devices.Single(device => device.Uuid == uuids[2])));
+        var again = Guid.NewGuid();
+        var next = Guid.NewGuid();
+        Assert.Equal(Errno.None, _host.Create("mtty", "mtty-1", again));
+        Assert.Equal(Errno.None, _host.Create("mtty", "mtty-1", next));
+
+        Assert.Equal([numbers[0], numbers[0] + 1, numbers[0] + 2], numbers);
+        Assert.Equal(freed, GroupOf(again));
+        Assert.Equal(numbers[2], GroupOf(next));
+    }
+
+    [Fact]
     public void Layout_DeviceLinksAndModes_MatchKernel()
     {
         var uuid = Guid.NewGuid();

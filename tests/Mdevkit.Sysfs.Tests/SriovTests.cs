@@ -31,6 +31,21 @@ public sealed class SriovTests : IDisposable
     public void Dispose() => _root.Dispose();
 
     [Fact]
+    public void PciIdentity_ReadsHexIds_NullWithoutThem_EinvalForOtherText()
+    {
+        _root.File($"sys/devices/pci0000:00/{Pf}/vendor", "0x10de\n");
+        _root.File($"sys/devices/pci0000:00/{Pf}/device", "0x26b9\n");
+        _root.File($"sys/devices/pci0000:00/{Pf}/class", "0x030200\n");
+        _root.File("sys/devices/pci0000:00/0000:81:00.4/vendor", "10de\n");
+        _root.File("sys/devices/pci0000:00/0000:81:00.4/device", "0x26b9\n");
+        _root.File("sys/devices/pci0000:00/0000:81:00.4/class", "0x030200\n");
+
+        Assert.Equal(new PciIdentity(0x10de, 0x26b9, 0x030200), _sysfs.GetPciIdentity(Pf));
+        Assert.Null(_sysfs.GetPciIdentity("0000:81:00.5"));
+        Assert.Equal(Errno.EINVAL, Assert.Throws<SysfsException>(() => _sysfs.GetPciIdentity("0000:81:00.4")).Errno);
+    }
+
+    [Fact]
     public void PhysicalFunction_ReadsCountsAndVirtualFunctionsInIndexOrder()
     {
         Assert.Equal(["0000:81:00.0", "0000:81:00.4", "0000:81:00.5"], _sysfs.GetPciFunctionNames());

@@ -16,8 +16,8 @@ public sealed class NodeDeviceException(string message) : MdevctlException(messa
 
 /// <summary>
 /// The host's mediated devices as libvirt's node-device driver (9.x, Debian 12) shows them: the parents it
-/// knows (PCI functions, s390 subchannels, the AP matrix) with their <c>mdev_types</c>, and every mdev,
-/// running or only defined. The kernel's sample drivers are on no bus libvirt 9 knows, so their parents are
+/// knows (PCI functions, s390 subchannels, the AP matrix) with their <c>mdev_types</c>, SR-IOV physical and
+/// virtual functions (where NVIDIA's later GPUs keep their vGPUs), and every mdev, running or only defined. The kernel's sample drivers are on no bus libvirt 9 knows, so their parents are
 /// not node devices and their mdevs hang off <c>computer</c>, as under libvirt.
 /// </summary>
 public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory inventory)
@@ -35,7 +35,9 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         var devices = new List<NodeDevice>();
         if (active)
         {
-            devices.AddRange(SysfsReads.Read(Sysfs.GetParentNames).Select(ParentDevice).OfType<NodeDevice>());
+            var parents = SysfsReads.Read(Sysfs.GetParentNames);
+            devices.AddRange(parents.Select(ParentDevice).OfType<NodeDevice>());
+            devices.AddRange(SriovFunctions().Except(parents, StringComparer.Ordinal).Select(SriovFunction).OfType<NodeDevice>());
             devices.AddRange(inventory.Active().Select(device => MdevDevice(device, device.Config)));
         }
         if (inactive)
@@ -106,6 +108,22 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
         return new NodeDevice(name, mdevTypes is null ? [capability] : [capability, "mdev_types"], IsActive: true, xml);
     }
 
+    // SR-IOV physical functions and their virtual functions, where vGPUs live on NVIDIA's later GPUs: the virtual
+    // functions of an Ampere GPU are mdev parents too, an Ada GPU's are not, and libvirt lists them all.
+    private IEnumerable<string> SriovFunctions() =>
+        SysfsReads.Read(Sysfs.GetPciFunctionNames)
+            .Where(function => SysfsReads.Read(() => Sysfs.GetTotalVfs(function)) is > 0 || SysfsReads.Read(() => Sysfs.GetPhysicalFunction(function)) is not null);
+
+    private NodeDevice? SriovFunction(string function)
+    {
+        if (Sysfs.TryLocatePciFunction(function) is not { } location || NodeDeviceNames.ForDevice(location.Subsystem, function) is not { } name)
+        {
+            return null;
+        }
+        var xml = Device(name, location, location.Driver, new XElement("capability", new XAttribute("type", "pci"), PciCapability(function, location, mdevTypes: null)));
+        return new NodeDevice(name, ["pci"], IsActive: true, xml);
+    }
+
     private NodeDevice MdevDevice(ListedDevice device, DeviceConfig config)
     {
         var name = NodeDeviceNames.ForMdev(device.Uuid, device.Parent);
@@ -163,6 +181,13 @@ public sealed class NodeDevices(MdevctlEnvironment environment, DeviceInventory 
             // libvirt names these from pci.ids; without that database the ids stand alone.
             new XElement("product", new XAttribute("id", $"0x{HexAttribute(location, SysfsNames.PciDevice) ?? 0:x4}")),
             new XElement("vendor", new XAttribute("id", $"0x{HexAttribute(location, SysfsNames.PciVendor) ?? 0:x4}")),
+            SysfsReads.Read(() => Sysfs.GetPhysicalFunction(parent)) is { } physical && PciAddress.TryParse(physical, out var physicalAddress)
+                ? new XElement("capability", new XAttribute("type", "phys_function"), AddressXml(physicalAddress))
+                : null,
+            SysfsReads.Read(() => Sysfs.GetTotalVfs(parent)) is > 0 and var total
+                ? new XElement("capability", new XAttribute("type", "virt_functions"), new XAttribute("maxCount", total.ToString(CultureInfo.InvariantCulture)),
+                    SysfsReads.Read(() => Sysfs.GetVirtualFunctions(parent)).Select(vf => PciAddress.TryParse(vf, out var vfAddress) ? AddressXml(vfAddress) : null))
+                : null,
             mdevTypes,
             members.Count == 0 ? null : new XElement("iommuGroup", new XAttribute("number", location.IommuGroup!.Value.ToString(CultureInfo.InvariantCulture)),
                 members.Select(AddressXml)),

@@ -18,7 +18,7 @@ public interface IProbeTarget
 /// it affects; for a pool, filling each type shows the drops to fit integer costs against, and every
 /// availability seen checks the result. Whatever happens, every device made is removed again, newest first.
 /// </summary>
-public static class CapacityInference
+public static partial class CapacityInference
 {
     /// <summary>Devices of one type made at most while filling, so a parent offering thousands is not swamped.</summary>
     public const int FillLimit = 64;

@@ -75,19 +75,35 @@ public sealed class DeviceTransaction
     }
 
     /// <summary>Starts a defined device.</summary>
-    public void Start(Guid uuid, string? parent = null)
-    {
-        _journal?.Append(new JournalStep("start", uuid, parent));
-        _manager.Start(new StartRequest(uuid, parent, null));
-        _done.Push(($"stop {MdevUuid.Format(uuid)}", () => _manager.Stop(uuid)));
-    }
+    public void Start(Guid uuid, string? parent = null) => Start(new StartRequest(uuid, parent, null));
 
     /// <summary>Starts a transient device (no definition) with a configuration's type and attributes.</summary>
-    public void Start(Guid uuid, string parent, DeviceConfig config)
+    public void Start(Guid uuid, string parent, DeviceConfig config) =>
+        Start(new StartRequest(uuid, parent, null, (JournalSource, config.ToCompactJson())));
+
+    /// <summary>Starts a transient device (no definition) under a new UUID.</summary>
+    public Guid StartTransient(string parent, string type)
     {
-        _journal?.Append(new JournalStep("start", uuid, parent));
-        _manager.Start(new StartRequest(uuid, parent, null, (JournalSource, config.ToCompactJson())));
-        _done.Push(($"stop {MdevUuid.Format(uuid)}", () => _manager.Stop(uuid)));
+        // Chosen here rather than by the start, so the journal names the device before it exists.
+        var uuid = Guid.NewGuid();
+        Start(new StartRequest(uuid, parent, type));
+        return uuid;
+    }
+
+    /// <summary>Enables all of a GPU's virtual functions; undoing disables them again.</summary>
+    public void EnableVirtualFunctions(KernelDevices kernel, SriovGpu gpu)
+    {
+        var step = new JournalStep("enable-vfs", Parent: gpu.Function);
+        _journal?.Append(step);
+        try
+        {
+            kernel.EnableVirtualFunctions(gpu);
+        }
+        catch (SysfsException e)
+        {
+            throw MdevctlException.Wrap($"Unable to enable the virtual functions of {gpu.Function}", e);
+        }
+        _done.Push((step.UndoText, () => kernel.DisableVirtualFunctions(gpu.Function)));
     }
 
     /// <summary>Stops a running device; undoing starts it again where it ran, as it ran (with <paramref name="config"/>'s attributes when given).</summary>
@@ -109,6 +125,13 @@ public sealed class DeviceTransaction
         _journal?.Append(step);
         Write(path, text);
         _done.Push((step.UndoText, () => Write(path, step.Previous)));
+    }
+
+    private void Start(StartRequest request)
+    {
+        _journal?.Append(new JournalStep("start", request.Uuid, request.Parent));
+        _manager.Start(request);
+        _done.Push(($"stop {MdevUuid.Format(request.Uuid!.Value)}", () => _manager.Stop(request.Uuid.Value)));
     }
 
     private void Rollback()
@@ -169,6 +192,10 @@ public sealed class DeviceTransaction
                 return true;
             case "stop" when !manager.TryGetActive(step.Uuid!.Value, out _):
                 Restart(manager, step);
+                return true;
+            // Enabled only on a GPU that had none, and its devices' steps are undone before this one.
+            case "enable-vfs" when environment.Sysfs.GetSriovLayout(step.Parent!) is { NumVfs: > 0 }:
+                environment.Sysfs.SetNumVfs(step.Parent!, 0);
                 return true;
             case "file" when Read(environment.Sysfs.PathOf(step.Path!)) != step.Previous:
                 Write(environment.Sysfs.PathOf(step.Path!), step.Previous);

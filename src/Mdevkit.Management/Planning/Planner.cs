@@ -46,11 +46,13 @@ public sealed record Plan(IReadOnlyList<PlannedDevice> Devices, IReadOnlyList<Un
 }
 
 /// <summary>
-/// Places a request on this host's parents: each parent's stored model (or, when it was never probed or its
-/// driver now offers a type the model does not know, its current offer taken as independent types), with
-/// what already runs there counted in, packed by <see cref="Packing.Place"/>.
+/// Places a request on this host's parents: each parent's stored model (or, when it was never probed or its driver now
+/// offers a type the model does not know, its current offer taken as independent types), with what already runs there
+/// counted in, packed by <see cref="Packing.Place"/>. An NVIDIA SR-IOV GPU is one parent, its physical function, planned
+/// by its probed model only (its virtual functions share it); each of its devices goes on a free virtual function, one
+/// that neither runs a device nor has a definition, including those it would have once its virtual functions are enabled.
 /// </summary>
-public sealed partial class Planner(MdevctlEnvironment environment, CapacityStore store)
+public sealed partial class Planner(CapacityStore store, KernelDevices kernel, DefinitionStore definitions)
 {
     /// <summary>Reads <c>4x nvidia-12, 2x nvidia-15</c> (a bare type means one).</summary>
     /// <exception cref="MdevctlException">Not a request.</exception>
@@ -90,80 +92,155 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
     /// </summary>
     public Plan Plan(IReadOnlyList<DeviceRequest> requests, IReadOnlyList<PlannedDevice> placed, IReadOnlyList<ActiveDevice> leaving)
     {
-        var parents = Parents(leaving);
+        var host = Host(leaving);
+        var placeOf = PlaceOf(host.Parents);
+        // A GPU that was never probed has no model to check against: the kernel checks its devices when they are made.
+        var unmodelled = host.UnprobedGpus.SelectMany(gpu => gpu.VirtualFunctions).ToHashSet(StringComparer.Ordinal);
+        var parents = host.Parents.ToList();
         var misfits = new List<UnplacedDevices>();
-        var fitting = new List<PlannedDevice>();
-        foreach (var share in placed.GroupBy(device => device.Parent))
+        var fitting = new List<PlannedDevice>(placed.Where(device => unmodelled.Contains(device.Parent)));
+        foreach (var unknown in placed.Where(device => !placeOf.ContainsKey(device.Parent) && !unmodelled.Contains(device.Parent)).GroupBy(device => device.Parent))
+        {
+            misfits.AddRange(unknown.CountBy(device => device.Type).Select(count => new UnplacedDevices(count.Key, count.Value, $"{unknown.Key} is not a registered parent")));
+        }
+        foreach (var share in placed.Where(device => placeOf.ContainsKey(device.Parent)).GroupBy(device => placeOf[device.Parent]))
         {
             var wanted = share.CountBy(device => device.Type).ToDictionary();
-            var index = parents.FindIndex(parent => parent.Bin.Model.Parent == share.Key);
-            if (index >= 0 && parents[index].Bin.Model.Fits(Packing.Total(parents[index].Bin, wanted)))
+            var reasons = Misfits(share.Key, [.. share], "cannot hold them beside what runs there");
+            if (reasons.Count > 0)
             {
-                parents[index] = (parents[index].Bin with { Existing = Packing.Total(parents[index].Bin, wanted) }, parents[index].Probed);
-                fitting.AddRange(share);
+                misfits.AddRange(wanted.Select(count => new UnplacedDevices(count.Key, count.Value, string.Join("; ", reasons))));
                 continue;
             }
-            var reason = index < 0 ? $"{share.Key} is not a registered parent" : $"{share.Key} cannot hold them beside what runs there";
-            misfits.AddRange(wanted.Select(count => new UnplacedDevices(count.Key, count.Value, reason)));
+            // What is placed runs there once made: its functions are no longer free for the requests.
+            var taken = share.Select(device => device.Parent).ToHashSet(StringComparer.Ordinal);
+            parents[parents.FindIndex(parent => ReferenceEquals(parent, share.Key))] = share.Key with
+            {
+                Bin = share.Key.Bin with { Existing = Packing.Total(share.Key.Bin, wanted) },
+                FreeFunctions = share.Key.FreeFunctions?.Where(function => !taken.Contains(function)).ToList(),
+            };
+            fitting.AddRange(share);
         }
+        host = host with { Parents = parents };
         var bins = parents.Select(parent => parent.Bin).ToList();
         var planned = Packing.Place(bins, requests);
-        return new Plan([.. fitting, .. Devices(requests, bins, planned)], [.. misfits, .. Unplaced(requests, bins, planned)],
+        return new Plan([.. fitting, .. Devices(requests, parents, planned)], [.. misfits, .. Unplaced(requests, host, planned)],
             [.. parents.Select((parent, index) => (parent, index))
                 .Where(entry => planned[entry.index].Count > 0 || requests.Any(request => entry.parent.Bin.Model.Offers(request.Type)))
                 .Select(entry => Offer(entry.parent.Bin, planned[entry.index], entry.parent.Probed))]);
     }
 
-    /// <summary>Checks that <paramref name="plan"/> still fits the host as it is now, parent by parent.</summary>
+    /// <summary>
+    /// Checks that <paramref name="plan"/> still fits the host as it is now, parent by parent (a GPU's virtual functions
+    /// as their GPU, each free and used once).
+    /// </summary>
+    /// <returns>The GPUs whose virtual functions the plan needs enabled.</returns>
     /// <exception cref="MdevctlException">It does not; the causes name each parent that cannot hold its share.</exception>
-    public void RequireFits(Plan plan)
+    public IReadOnlyList<SriovGpu> RequireFits(Plan plan)
     {
-        var bins = Parents([]).ToDictionary(parent => parent.Bin.Model.Parent, parent => parent.Bin, StringComparer.Ordinal);
+        var parents = Host([]).Parents;
+        var placeOf = PlaceOf(parents);
         var misfits = new List<string>();
-        foreach (var share in plan.Devices.GroupBy(device => device.Parent))
+        foreach (var unknown in plan.Devices.Select(device => device.Parent).Where(name => !placeOf.ContainsKey(name)).Distinct())
         {
-            var wanted = share.CountBy(device => device.Type).ToDictionary();
-            var described = string.Join(", ", wanted.Select(count => $"{count.Value}x {count.Key}"));
-            if (!bins.TryGetValue(share.Key, out var bin))
-            {
-                misfits.Add($"{share.Key} is not a registered parent");
-            }
-            else if (!bin.Model.Fits(Packing.Total(bin, wanted)))
-            {
-                misfits.Add($"{share.Key} cannot hold {described} beside what runs there now");
-            }
+            misfits.Add($"{unknown} is not a registered parent");
+        }
+        foreach (var share in plan.Devices.Where(device => placeOf.ContainsKey(device.Parent)).GroupBy(device => placeOf[device.Parent]))
+        {
+            var described = string.Join(", ", share.CountBy(device => device.Type).Select(count => $"{count.Value}x {count.Key}"));
+            misfits.AddRange(Misfits(share.Key, [.. share], $"cannot hold {described} beside what runs there now"));
         }
         if (misfits.Count > 0)
         {
             throw new MdevctlException("The plan no longer fits this host; plan again", [.. misfits]);
         }
+        var used = plan.Devices.Select(device => placeOf[device.Parent]).ToHashSet();
+        return [.. parents.Where(parent => used.Contains(parent) && parent.Gpu is { Enabled: false }).Select(parent => parent.Gpu!)];
     }
 
-    // Each parent with its stored model (or, when it was never probed or its driver now offers a type the
-    // model does not know, its current offer as independent types) and what already runs on it, but for the
-    // devices leaving (whose instances a current offer gets back).
-    private List<(Bin Bin, bool Probed)> Parents(IReadOnlyList<ActiveDevice> leaving)
+    // A parent as planned: its bin; for a GPU, the GPU and its free virtual functions in order.
+    private sealed record PlanningParent(Bin Bin, bool Probed, SriovGpu? Gpu = null, IReadOnlyList<string>? FreeFunctions = null);
+
+    // What the host offers: its parents, and the GPUs that cannot be planned on before they are probed (again).
+    private sealed record HostParents(IReadOnlyList<PlanningParent> Parents, IReadOnlyList<SriovGpu> UnprobedGpus);
+
+    // Where a device named on a parent is planned: the parent, or the GPU of a virtual function.
+    private static Dictionary<string, PlanningParent> PlaceOf(IReadOnlyList<PlanningParent> parents)
+    {
+        var placeOf = new Dictionary<string, PlanningParent>(StringComparer.Ordinal);
+        foreach (var parent in parents)
+        {
+            foreach (var name in parent.Gpu?.VirtualFunctions ?? [parent.Bin.Model.Parent])
+            {
+                placeOf[name] = parent;
+            }
+        }
+        return placeOf;
+    }
+
+    // Why a share of devices cannot go on its parent beside what runs there (a GPU's each on a free virtual function of
+    // its own); none when it can. When they do not fit, the parent's name is followed by cannotHold.
+    private static List<string> Misfits(PlanningParent parent, IReadOnlyList<PlannedDevice> share, string cannotHold)
+    {
+        var bin = parent.Bin;
+        var misfits = new List<string>();
+        if (parent.FreeFunctions is { } free)
+        {
+            misfits.AddRange(share.CountBy(device => device.Parent).Where(function => function.Value > 1 || !free.Contains(function.Key))
+                .Select(function => $"{function.Key} is not a free virtual function of {bin.Model.Parent}"));
+        }
+        if (!bin.Model.Fits(Packing.Total(bin, share.CountBy(device => device.Type).ToDictionary())))
+        {
+            misfits.Add($"{bin.Model.Parent} {cannotHold}");
+        }
+        return misfits;
+    }
+
+    // Each parent with its stored model (or, when it was never probed or its driver now offers a type the model does not
+    // know, its current offer as independent types) and what already runs on it; each NVIDIA SR-IOV GPU with its model.
+    // The devices leaving are taken away: their instances go back to a current offer, their functions are free again.
+    private HostParents Host(IReadOnlyList<ActiveDevice> leaving)
     {
         var gone = leaving.Select(device => device.Uuid).ToHashSet();
-        var running = SysfsReads.Read(environment.Sysfs.GetActiveDevices).Where(device => !gone.Contains(device.Uuid)).ToList();
-        var parents = new List<(Bin, bool)>();
-        foreach (var parent in SysfsReads.Read(environment.Sysfs.GetParentNames).Order(StringComparer.Ordinal))
+        var running = SysfsReads.Read(kernel.Active).Where(device => !gone.Contains(device.Uuid)).ToList();
+        var gpus = SysfsReads.Read(kernel.NvidiaGpus);
+        var onGpus = gpus.SelectMany(gpu => gpu.VirtualFunctions).ToHashSet(StringComparer.Ordinal);
+        var parents = new List<PlanningParent>();
+        var unprobed = new List<SriovGpu>();
+        foreach (var parent in SysfsReads.Read(kernel.ParentNames).Where(name => !onGpus.Contains(name)))
         {
-            var offer = SysfsReads.Read(() => environment.Sysfs.GetTypes(parent));
+            var offer = SysfsReads.Read(() => kernel.Types(parent));
             // A type the model never saw means the driver changed since the probe: plan from today's offer instead.
-            var stored = store.TryLoad(parent) is { } model && offer.All(type => model.Types.Any(known => known.Type == type.Id)) ? model : null;
-            parents.Add(stored is not null
-                ? (new Bin(stored, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary()), true)
-                : (new Bin(CapacityModel.FromAvailability(parent, offer.Select(type =>
+            parents.Add(Current(store.TryLoad(parent), offer) is { } model
+                ? new PlanningParent(new Bin(model, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary()), true)
+                : new PlanningParent(new Bin(CapacityModel.FromAvailability(parent, offer.Select(type =>
                     (type.Id, type.AvailableInstances + leaving.Count(device => device.Parent == parent && device.Type == type.Id)))), new Dictionary<string, int>()), false));
         }
-        return parents;
+        var defined = definitions.Load().Select(definition => definition.Parent).ToHashSet(StringComparer.Ordinal);
+        foreach (var gpu in gpus)
+        {
+            var busy = running.Where(device => gpu.VirtualFunctions.Contains(device.Parent)).ToList();
+            var free = gpu.VirtualFunctions.Where(function => !defined.Contains(function) && busy.All(device => device.Parent != function)).ToList();
+            var offer = gpu.Enabled && free.Count > 0 ? SysfsReads.Read(() => kernel.Types(free[0])) : [];
+            if (Current(store.TryLoad(gpu.Function), offer) is not { Slots: not null } model)
+            {
+                unprobed.Add(gpu);
+                continue;
+            }
+            // Only free virtual functions take planned devices; the ones in use hold what runs.
+            parents.Add(new PlanningParent(new Bin(model with { Slots = busy.Count + free.Count }, busy.CountBy(device => device.Type).ToDictionary()), true, gpu, free));
+        }
+        return new HostParents([.. parents.OrderBy(parent => parent.Bin.Model.Parent, StringComparer.Ordinal)], unprobed);
     }
 
-    // Devices in request order, each taken from the parents' planned counts in parent order.
-    private static List<PlannedDevice> Devices(IReadOnlyList<DeviceRequest> requests, List<Bin> bins, Dictionary<string, int>[] planned)
+    private static CapacityModel? Current(CapacityModel? stored, IReadOnlyList<MdevTypeInfo> offer) =>
+        stored is not null && offer.All(type => stored.Types.Any(known => known.Type == type.Id)) ? stored : null;
+
+    // Devices in request order, each taken from the parents' planned counts in parent order; a GPU's on its next free virtual function.
+    private static List<PlannedDevice> Devices(IReadOnlyList<DeviceRequest> requests, IReadOnlyList<PlanningParent> parents, Dictionary<string, int>[] planned)
     {
         var left = planned.Select(counts => new Dictionary<string, int>(counts)).ToArray();
+        var functionsUsed = new int[parents.Count];
         var devices = new List<PlannedDevice>();
         foreach (var request in requests)
         {
@@ -175,13 +252,13 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
                     break;
                 }
                 left[bin][request.Type]--;
-                devices.Add(new PlannedDevice(bins[bin].Model.Parent, request.Type));
+                devices.Add(new PlannedDevice(parents[bin].FreeFunctions is { } free ? free[functionsUsed[bin]++] : parents[bin].Bin.Model.Parent, request.Type));
             }
         }
         return devices;
     }
 
-    private static List<UnplacedDevices> Unplaced(IReadOnlyList<DeviceRequest> requests, List<Bin> bins, Dictionary<string, int>[] planned)
+    private static List<UnplacedDevices> Unplaced(IReadOnlyList<DeviceRequest> requests, HostParents host, Dictionary<string, int>[] planned)
     {
         var unplaced = new List<UnplacedDevices>();
         foreach (var type in requests.Select(request => request.Type).Distinct())
@@ -191,9 +268,10 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
             {
                 continue;
             }
-            var reasons = bins.Select((bin, index) => (bin, index)).Where(entry => entry.bin.Model.Offers(type))
-                .Select(entry => Reason(entry.bin, Packing.Total(entry.bin, planned[entry.index]), type)).ToList();
-            unplaced.Add(new UnplacedDevices(type, missing, reasons.Count == 0 ? $"no parent offers {type}" : string.Join("; ", reasons)));
+            var reasons = host.Parents.Select((parent, index) => (parent.Bin, index)).Where(entry => entry.Bin.Model.Offers(type))
+                .Select(entry => Reason(entry.Bin, Packing.Total(entry.Bin, planned[entry.index]), type)).ToList();
+            unplaced.Add(new UnplacedDevices(type, missing, string.Join("; ", [.. reasons.Count == 0 ? [$"no parent offers {type}"] : reasons,
+                .. host.UnprobedGpus.Select(gpu => $"GPU {gpu.Function} is not planned on before it is probed (mdevkit probe {gpu.Function})")])));
         }
         return unplaced;
     }
@@ -205,7 +283,10 @@ public sealed partial class Planner(MdevctlEnvironment environment, CapacityStor
         {
             CapacityKind.Exclusive when counts.FirstOrDefault(count => count.Key != type && count.Value > 0) is { Key: { } other } =>
                 $"{parent} holds {other} (one type at a time)",
-            CapacityKind.SharedPool => $"{parent}'s pool is full",
+            CapacityKind.OneSize when counts.FirstOrDefault(count => count.Value > 0 && bin.Model.SizeOf(count.Key) != bin.Model.SizeOf(type)) is { Key: { } other } =>
+                $"{parent} holds {other} (one framebuffer size at a time)",
+            _ when bin.Model.Slots is { } slots && counts.Values.Sum() >= slots => $"{parent} has no free virtual function",
+            CapacityKind.SharedPool => $"{parent}'s {(bin.Model.Slots is null ? "pool" : "framebuffer")} is full",
             _ => $"{parent} has no {type} left",
         };
     }

@@ -14,22 +14,34 @@ public sealed record MadeDevice(Guid Uuid, string Parent, string Type);
 /// root's lock from its first check to its last step (or undo), so two of them never interleave: the second
 /// waits, then starts from what the first left.
 /// </summary>
-public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager manager, GroupStore groups, Planner planner)
+public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager manager, GroupStore groups, Planner planner, KernelDevices kernel)
 {
-    /// <summary>Checks that <paramref name="plan"/> still fits, then defines and starts every device of it.</summary>
-    /// <exception cref="MdevctlException">It no longer fits (nothing is made), or a device could not be made; none of the plan's devices remain.</exception>
+    /// <summary>
+    /// Checks that <paramref name="plan"/> still fits, enables the virtual functions of each GPU it needs them on, then
+    /// defines and starts every device of it.
+    /// </summary>
+    /// <exception cref="MdevctlException">
+    /// It no longer fits (nothing is made), or a device could not be made; none of the plan's devices remain, and virtual
+    /// functions it enabled are disabled again.
+    /// </exception>
     public IReadOnlyList<MadeDevice> Apply(Plan plan)
     {
         using var rootLock = RootLock.Acquire(environment);
         // Refused up front rather than made and rolled back, which scripts and notifiers would see.
-        planner.RequireFits(plan);
+        var gpus = planner.RequireFits(plan);
         return DeviceTransaction.Run(manager, environment, transaction =>
-            plan.Devices.Select(device =>
+        {
+            foreach (var gpu in gpus)
+            {
+                transaction.EnableVirtualFunctions(kernel, gpu);
+            }
+            return plan.Devices.Select(device =>
             {
                 var uuid = transaction.Define(device.Parent, device.Type, autoStart: false);
                 transaction.Start(uuid, device.Parent);
                 return new MadeDevice(uuid, device.Parent, device.Type);
-            }).ToList());
+            }).ToList();
+        });
     }
 
     /// <summary>

@@ -6,9 +6,9 @@ using Mdevkit.Sysfs;
 namespace Mdevkit.Management.Planning;
 
 /// <summary>One step of a transaction as its journal holds it: enough to undo it without the process that took it.</summary>
-/// <param name="Step"><c>define</c>, <c>start</c>, <c>stop</c> or <c>file</c>.</param>
+/// <param name="Step"><c>define</c>, <c>start</c>, <c>stop</c>, <c>enable-vfs</c> or <c>file</c>.</param>
 /// <param name="Uuid">The device (device steps).</param>
-/// <param name="Parent">Its parent (device steps).</param>
+/// <param name="Parent">Its parent (device steps); the GPU's physical function (<c>enable-vfs</c>).</param>
 /// <param name="Type">Its type (<c>stop</c>: what it ran as).</param>
 /// <param name="Config">The configuration it ran with, mdevctl's compact JSON (<c>stop</c>, when known).</param>
 /// <param name="Path">The root-relative file replaced (<c>file</c>).</param>
@@ -21,6 +21,7 @@ public sealed record JournalStep(string Step, Guid? Uuid = null, string? Parent 
         "define" => $"undefine {MdevUuid.Format(Uuid!.Value)} on {Parent}",
         "start" => $"stop {MdevUuid.Format(Uuid!.Value)}",
         "stop" => $"restart {MdevUuid.Format(Uuid!.Value)} on {Parent} as {Type}",
+        "enable-vfs" => $"disable the virtual functions of {Parent}",
         _ => $"restore {Path}",
     };
 }

@@ -61,6 +61,8 @@ public sealed record ReconcilePlan(IReadOnlyList<ReconcileAction> Actions, IRead
     internal IReadOnlyList<(ActiveDevice Device, OwnedDevice Owned)> Removals { get; init; } = [];
 
     internal IReadOnlyList<OwnedDevice> Creations { get; init; } = [];
+
+    internal IReadOnlyList<SriovGpu> Enabling { get; init; } = [];
 }
 
 /// <summary>
@@ -111,11 +113,11 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         {
             try
             {
-                kernel.EnableVirtualFunctionsFor(action.Parent);
+                kernel.EnableVirtualFunctions(plan.Enabling.First(gpu => gpu.Function == action.Parent));
             }
             catch (SysfsException e)
             {
-                throw MdevctlException.Wrap($"Unable to enable the virtual functions for parent device '{action.Parent}'", e);
+                throw MdevctlException.Wrap($"Unable to enable the virtual functions of {action.Parent}", e);
             }
             done(action);
         }
@@ -155,11 +157,11 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
     {
         private readonly Planner _planner;
         private readonly HostDeclaration _declaration;
-        private readonly KernelDevices _kernel;
         private readonly IReadOnlyList<OwnedDevice> _recorded;
         private readonly Dictionary<Guid, ActiveDevice> _active;
         private readonly HashSet<string> _parents;
-        private readonly SortedSet<string> _enable = new(StringComparer.Ordinal);
+        private readonly IReadOnlyList<SriovGpu> _withoutFunctions;
+        private readonly SortedDictionary<string, SriovGpu> _enable = new(StringComparer.Ordinal);
         private readonly List<ReconcileDrift> _drift = [];
         private readonly List<OwnedDevice> _keep = [];
         private readonly List<(ActiveDevice Device, OwnedDevice Owned, string Reason)> _removals = [];
@@ -170,10 +172,10 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         {
             _planner = planner;
             _declaration = declaration;
-            _kernel = kernel;
             _recorded = OwnedDevices.Load(environment);
             _active = SysfsReads.Read(kernel.Active).ToDictionary(device => device.Uuid);
             _parents = [.. SysfsReads.Read(kernel.ParentNames)];
+            _withoutFunctions = [.. SysfsReads.Read(kernel.NvidiaGpus).Where(gpu => !gpu.Enabled)];
             _owned = [.. _recorded];
         }
 
@@ -194,7 +196,7 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
             var record = _keep.Concat(_creations.Select(creation => creation.Device)).Concat(placed.Select(creation => creation.Device)).ToList();
             return new ReconcilePlan(
                 [
-                    .. _enable.Select(parent => new ReconcileAction("enable-vfs", null, parent, null, "a declared parent is one of its virtual functions")),
+                    .. _enable.Keys.Select(gpu => new ReconcileAction("enable-vfs", null, gpu, null, "declared devices go on its virtual functions")),
                     .. _removals.Select(removal => new ReconcileAction("remove", removal.Device.Uuid, removal.Device.Parent, removal.Device.Type, removal.Reason)),
                     .. _creations.Concat(placed).OrderBy(creation => creation.Device.Parent, StringComparer.Ordinal)
                         .Select(creation => new ReconcileAction("create", creation.Device.Uuid, creation.Device.Parent, creation.Device.Type, creation.Reason)),
@@ -205,6 +207,7 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
                 OwnedChanged = OwnedDevices.ToJson(record) != OwnedDevices.ToJson(_recorded),
                 Removals = [.. _removals.Select(removal => (removal.Device, removal.Owned))],
                 Creations = [.. _creations.Concat(placed).Select(creation => creation.Device).OrderBy(device => device.Parent, StringComparer.Ordinal)],
+                Enabling = [.. _enable.Values],
             };
         }
 
@@ -214,17 +217,16 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         private OwnedDevice? Owned(Guid uuid) => _owned.FirstOrDefault(owned => owned.Uuid == uuid);
 
         // A parent that is there, or one of an NVIDIA GPU's virtual functions that enabling brings.
-        private bool Reachable(string parent)
+        private bool Reachable(string parent) => _parents.Contains(parent) || Enables(parent);
+
+        // Whether parent is a virtual function its GPU does not have yet; if so, the GPU's functions are to be enabled.
+        private bool Enables(string parent)
         {
-            if (_parents.Contains(parent))
-            {
-                return true;
-            }
-            if (!SysfsReads.Read(() => _kernel.CanEnableVirtualFunctionsFor(parent)))
+            if (_withoutFunctions.FirstOrDefault(gpu => gpu.VirtualFunctions.Contains(parent)) is not { } gpu)
             {
                 return false;
             }
-            _enable.Add(parent);
+            _enable.TryAdd(gpu.Function, gpu);
             return true;
         }
 
@@ -327,10 +329,8 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         // does not fit (placed or planned) is drift, and makes the whole change refused.
         private List<(OwnedDevice Device, string Reason)> PlaceAnywhere(List<(DeclaredCount Count, int Missing, List<OwnedDevice> Gone)> anywhere)
         {
-            // Functions not enabled yet have no offer to plan on, nor have vendor-specific VFIO slots (one vGPU each):
-            // they are checked when made.
-            var placed = _creations.Where(creation => !_enable.Contains(creation.Device.Parent) && !_kernel.IsVendorSlot(creation.Device.Parent))
-                .Select(creation => new PlannedDevice(creation.Device.Parent, creation.Device.Type)).ToList();
+            // A virtual function, enabled or not, is checked as its GPU (when probed): free, and within the GPU's capacity.
+            var placed = _creations.Select(creation => new PlannedDevice(creation.Device.Parent, creation.Device.Type)).ToList();
             var plan = _planner.Plan([.. anywhere.Select(entry => new DeviceRequest(entry.Count.Type, entry.Missing))], placed, [.. _removals.Select(removal => removal.Device)]);
             foreach (var misfit in plan.Unplaced)
             {
@@ -339,6 +339,8 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
             var made = new List<(OwnedDevice, string)>();
             foreach (var device in plan.Devices.Skip(placed.Count))
             {
+                // Planned on a GPU whose virtual functions are not there yet: they are enabled first, and it plans again.
+                Enables(device.Parent);
                 var (count, _, gone) = anywhere.First(entry => entry.Count.Type == device.Type);
                 // Placed where a gone device of its own was (a parent that came back as this ran): under that UUID again.
                 var again = gone.FirstOrDefault(owned => owned.Parent == device.Parent);

@@ -4,6 +4,7 @@ namespace Mdevkit.Simulation.Tree;
 public abstract class SysfsNode
 {
     private static long s_nextInode;
+    private string? _path;
 
     private protected SysfsNode(string name, SysfsDirectory? parent, UnixFileMode mode)
     {
@@ -32,8 +33,9 @@ public abstract class SysfsNode
     /// <summary>Set once the node is unlinked; open handles on it then fail with ENODEV, as on kernfs.</summary>
     public bool IsRemoved { get; internal set; }
 
+    // A node never moves, so its path is made once, when first asked for.
     /// <summary>The root-relative path, without a leading slash.</summary>
-    public string Path => Parent is null ? "" : Parent.Parent is null ? Name : Parent.Path + "/" + Name;
+    public string Path => _path ??= Parent is null ? "" : Parent.Parent is null ? Name : Parent.Path + "/" + Name;
 
     /// <inheritdoc/>
     public override string ToString() => Path;
@@ -51,8 +53,8 @@ public sealed class SysfsDirectory : SysfsNode
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
-    // Sorted so that listings are stable; guarded by the tree lock.
-    internal SortedDictionary<string, SysfsNode> Children { get; } = new(StringComparer.Ordinal);
+    // Guarded by the tree lock. Found by name far more often than listed, so listings sort instead.
+    internal Dictionary<string, SysfsNode> Children { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>A symbolic link whose text is the relative path from its directory to its target, as sysfs links are.</summary>
@@ -101,16 +103,23 @@ public delegate Mdevkit.Sysfs.Errno StoreHandler(ReadOnlySpan<byte> data, Caller
 /// <summary>A sysfs attribute file. Reading runs <see cref="Show"/>; each write runs <see cref="Store"/> once.</summary>
 public sealed class SysfsAttribute : SysfsNode
 {
-    internal SysfsAttribute(string name, SysfsDirectory parent, UnixFileMode mode, ShowHandler? show, StoreHandler? store, BinaryShowHandler? showBinary = null)
+    internal SysfsAttribute(string name, SysfsDirectory parent, UnixFileMode mode, ShowHandler? show, StoreHandler? store, BinaryShowHandler? showBinary = null, long binarySize = 0)
         : base(name, parent, mode)
     {
         Show = show;
         Store = store;
         ShowBinary = showBinary;
+        Size = showBinary is null ? ReportedSize : binarySize;
     }
 
-    /// <summary>sysfs reports PAGE_SIZE as the size of every attribute, whatever it holds.</summary>
+    /// <summary>sysfs reports PAGE_SIZE as the size of every text attribute, whatever it holds.</summary>
     public const long ReportedSize = 4096;
+
+    /// <summary>
+    /// The size <c>stat</c> shows: <see cref="ReportedSize"/>, or a binary attribute's own fixed size (a
+    /// conventional PCI function's <c>config</c> is 256 bytes, which is how libvirt tells it from PCI Express).
+    /// </summary>
+    public long Size { get; }
 
     /// <summary>Read-only attribute mode (0444).</summary>
     public const UnixFileMode ReadOnly = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;

@@ -29,6 +29,11 @@ public sealed class SysfsTree
     /// <summary>Creates a directory, or returns the one already there (<c>mkdir -p</c>).</summary>
     public SysfsDirectory EnsureDirectory(string path)
     {
+        // Usually the directory is there already (the bus directories every device links into).
+        if (TryLookup(path, out var existing) && existing is SysfsDirectory found)
+        {
+            return found;
+        }
         var current = Root;
         foreach (var component in Split(path))
         {
@@ -45,9 +50,9 @@ public sealed class SysfsTree
     public SysfsAttribute CreateAttribute(SysfsDirectory parent, string name, UnixFileMode mode, ShowHandler? show = null, StoreHandler? store = null) =>
         Add(parent, new SysfsAttribute(name, parent, mode, show, store));
 
-    /// <summary>Creates a read-only binary attribute under <paramref name="parent"/>; the name must be free.</summary>
-    public SysfsAttribute CreateBinaryAttribute(SysfsDirectory parent, string name, UnixFileMode mode, BinaryShowHandler show) =>
-        Add(parent, new SysfsAttribute(name, parent, mode, show: null, store: null, show));
+    /// <summary>Creates a read-only binary attribute of a fixed <paramref name="size"/> under <paramref name="parent"/>; the name must be free.</summary>
+    public SysfsAttribute CreateBinaryAttribute(SysfsDirectory parent, string name, UnixFileMode mode, long size, BinaryShowHandler show) =>
+        Add(parent, new SysfsAttribute(name, parent, mode, show: null, store: null, show, size));
 
     /// <summary>Creates a symbolic link under <paramref name="parent"/> pointing at <paramref name="target"/>.</summary>
     public SysfsLink CreateLink(SysfsDirectory parent, string name, SysfsNode target) =>
@@ -98,7 +103,7 @@ public sealed class SysfsTree
     {
         lock (_lock)
         {
-            return directory.IsRemoved ? [] : [.. directory.Children.Values];
+            return directory.IsRemoved ? [] : [.. directory.Children.Values.OrderBy(child => child.Name, StringComparer.Ordinal)];
         }
     }
 
@@ -229,16 +234,20 @@ public sealed class SysfsTree
         lock (_lock)
         {
             var depth = 0;
-            return Walk(Root, new Queue<string>(Split(path)), followFinalLink, ref depth, out node);
+            return Walk(Root, path, followFinalLink, ref depth, out node);
         }
     }
 
-    private static Errno Walk(SysfsDirectory start, Queue<string> components, bool followFinalLink, ref int linkDepth, out SysfsNode node)
+    // Walks the path's components in place: lookups are the tree's most frequent work, and they allocate nothing.
+    private static Errno Walk(SysfsDirectory start, ReadOnlySpan<char> path, bool followFinalLink, ref int linkDepth, out SysfsNode node)
     {
         node = start;
-        while (components.Count > 0)
+        path = path.Trim('/');
+        while (!path.IsEmpty)
         {
-            var name = components.Dequeue();
+            var slash = path.IndexOf('/');
+            var name = slash < 0 ? path : path[..slash];
+            path = slash < 0 ? [] : path[(slash + 1)..].TrimStart('/');
             if (node is not SysfsDirectory directory)
             {
                 return Errno.ENOTDIR;
@@ -247,13 +256,13 @@ public sealed class SysfsTree
             {
                 "." => directory,
                 ".." => directory.Parent ?? directory,
-                _ => directory.Children.GetValueOrDefault(name),
+                _ => directory.Children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var child) ? child : null,
             };
             if (next is null)
             {
                 return Errno.ENOENT;
             }
-            while (next is SysfsLink link && (components.Count > 0 || followFinalLink))
+            while (next is SysfsLink link && (!path.IsEmpty || followFinalLink))
             {
                 if (++linkDepth > MaxLinkDepth)
                 {

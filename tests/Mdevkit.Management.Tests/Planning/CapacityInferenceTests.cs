@@ -29,6 +29,46 @@ public sealed class CapacityInferenceTests
         Assert.Equal(0, parent.DeviceCount);
     }
 
+    private static readonly (string Type, int Size)[] s_gpuTypes = [("1B", 1024), ("1Q", 1024), ("2Q", 2048), ("12Q", 12288), ("12A", 12288), ("24Q", 24576), ("48Q", 49152)];
+
+    [Fact]
+    public void InferGpu_EqualSizeMode_IsOneSizeWithEachSizesMaximumCappedByTheVfs()
+    {
+        var gpu = FakeParent.Gpu(49152, 32, mixed: false, s_gpuTypes);
+
+        var model = CapacityInference.InferGpu("gpu", 32, gpu, s_gpuTypes.ToDictionary(type => type.Type, type => (int?)type.Size), TestContext.Current.CancellationToken);
+
+        Assert.Equal((CapacityKind.OneSize, true, 32, (int?)null), (model.Kind, model.Verified, model.Slots, model.Pool));
+        Assert.Equal([32, 32, 24, 4, 4, 2, 1], model.Types.Select(type => type.Max));
+        // One device of each size is filled, not of each type: 32 + 24 + 4 + 2 + 1.
+        Assert.Equal(63, gpu.Creates);
+        Assert.Equal(0, gpu.DeviceCount);
+    }
+
+    [Fact]
+    public void InferGpu_MixedSizeMode_IsAFramebufferPoolInMiB()
+    {
+        var gpu = FakeParent.Gpu(49152, 32, mixed: true, s_gpuTypes);
+
+        var model = CapacityInference.InferGpu("gpu", 32, gpu, s_gpuTypes.ToDictionary(type => type.Type, type => (int?)type.Size), TestContext.Current.CancellationToken);
+
+        Assert.Equal((CapacityKind.SharedPool, true, 32, (int?)49152), (model.Kind, model.Verified, model.Slots, model.Pool));
+        Assert.Equal(s_gpuTypes.Select(type => (int?)type.Size), model.Types.Select(type => type.Cost));
+        Assert.Equal((1, 2), (model.Available("24Q", new Dictionary<string, int> { ["1Q"] = 3 }), model.Available("12Q", new Dictionary<string, int> { ["24Q"] = 1 })));
+    }
+
+    [Fact]
+    public void InferGpu_SizesTheTypesDoNotState_AreNotVerified()
+    {
+        // The types claim sizes the GPU does not keep to (it holds two "48Q"): no model of these sizes reproduces that.
+        var gpu = FakeParent.Gpu(49152, 32, mixed: false, s_gpuTypes);
+        var sizes = s_gpuTypes.ToDictionary(type => type.Type, type => (int?)(type.Type == "12A" ? 2048 : type.Size));
+
+        var model = CapacityInference.InferGpu("gpu", 32, gpu, sizes, TestContext.Current.CancellationToken);
+
+        Assert.False(model.Verified);
+    }
+
     [Fact]
     public void Infer_GvtResources_FitsAPoolThatReproducesEveryFill()
     {

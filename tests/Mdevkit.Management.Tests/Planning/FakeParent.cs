@@ -62,4 +62,19 @@ internal sealed class FakeParent(IReadOnlyList<string> types, Func<IReadOnlyDict
             return Math.Max(0, Math.Min(Math.Min(low / wanted.Low, high / wanted.High), fences / 4));
         });
     }
+
+    /// <summary>
+    /// An SR-IOV GPU as a free virtual function shows it: 1 for each type that fits beside what runs. By default one
+    /// framebuffer size at a time, up to what the framebuffer holds; with mixed sizes any that fit the framebuffer left.
+    /// </summary>
+    public static FakeParent Gpu(int framebuffer, int vfs, bool mixed, params (string Type, int Size)[] types) => new([.. types.Select(type => type.Type)], (counts, type) =>
+    {
+        var size = types.First(candidate => candidate.Type == type).Size;
+        var used = counts.Where(count => count.Value > 0).Select(count => (types.First(candidate => candidate.Type == count.Key).Size, Count: count.Value)).ToList();
+        var devices = used.Sum(count => count.Count);
+        var fits = mixed
+            ? used.Sum(count => count.Size * count.Count) + size <= framebuffer
+            : used.All(count => count.Size == size) && devices < framebuffer / size;
+        return fits && devices < vfs ? 1 : 0;
+    });
 }

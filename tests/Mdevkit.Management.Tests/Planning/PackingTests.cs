@@ -14,6 +14,40 @@ public sealed class PackingTests
     private static Bin Pool(string parent, int pool, params (string Type, int Cost)[] types) =>
         new(new CapacityModel(parent, CapacityKind.SharedPool, [.. types.Select(type => new TypeCapacity(type.Type, pool / type.Cost, type.Cost))], pool), s_none);
 
+    // An A40's equal-size mode: one framebuffer size at a time, as many as the framebuffer holds, one per virtual function.
+    private static Bin A40(string parent) =>
+        new(new CapacityModel(parent, CapacityKind.OneSize, [.. new[] { ("1Q", 1), ("12Q", 12), ("12A", 12), ("24Q", 24) }
+            .Select(type => new TypeCapacity(type.Item1, Math.Min(48 / type.Item2, 32), Size: type.Item2 * 1024))], Slots: 32), s_none);
+
+    [Fact]
+    public void Available_OneSizeGpu_CountsEveryTypeOfTheSizeTogether_AndSlotsCapEveryKind()
+    {
+        var a40 = A40("gpu").Model;
+        var twelve = new Dictionary<string, int> { ["12Q"] = 3 };
+        var pool = Pool("gpu", 48, ("1Q", 1), ("24Q", 24)).Model with { Slots = 4 };
+
+        Assert.Equal((1, 1, 0, 0), (a40.Available("12Q", twelve), a40.Available("12A", twelve), a40.Available("24Q", twelve), a40.Available("1Q", twelve)));
+        Assert.True(a40.Fits(new Dictionary<string, int> { ["12Q"] = 2, ["12A"] = 2 }));
+        Assert.False(a40.Fits(new Dictionary<string, int> { ["12Q"] = 3, ["12A"] = 2 }));
+        Assert.False(a40.Fits(new Dictionary<string, int> { ["12Q"] = 1, ["24Q"] = 1 }));
+        Assert.Equal(32, a40.Available("1Q", s_none));
+        Assert.Equal((3, 0), (pool.Available("1Q", new Dictionary<string, int> { ["1Q"] = 1 }), pool.Available("1Q", new Dictionary<string, int> { ["1Q"] = 4 })));
+        Assert.False(pool.Fits(new Dictionary<string, int> { ["1Q"] = 5 }));
+    }
+
+    [Fact]
+    public void Place_TwoA40s_PutsEachSizeOnAGpuOfItsOwn()
+    {
+        Bin[] bins = [A40("gpu0"), A40("gpu1")];
+        DeviceRequest[] requests = [new("12Q", 4), new("24Q", 2)];
+
+        var placed = Packing.Place(bins, requests);
+
+        Assert.Equal(6, Packing.Placed(placed));
+        Assert.All(placed, counts => Assert.Single(counts));
+        Assert.Equal(6, Exhaustive.Optimum(bins, requests));
+    }
+
     [Fact]
     public void Available_EachKind_FollowsItsRule()
     {
@@ -65,6 +99,8 @@ public sealed class PackingTests
         Assert.Equal([s_none, new Dictionary<string, int> { ["a"] = 4 }], placed);
     }
 
+    private static Bin WithSlots(Bin bin, int slots) => bin with { Model = bin.Model with { Slots = slots } };
+
     [Fact]
     public void Place_RandomSmallHosts_IsFeasibleAndBetweenFirstFitAndTheOptimum()
     {
@@ -72,9 +108,15 @@ public sealed class PackingTests
         for (var trial = 0; trial < 300; trial++)
         {
             var types = new[] { "t0", "t1", "t2" };
-            var bins = Enumerable.Range(0, random.Next(1, 4)).Select(index => random.Next(2) == 0
-                ? Exclusive($"p{index}", [.. types.Select(type => (type, random.Next(1, 5)))])
-                : Pool($"p{index}", random.Next(4, 13), [.. types.Select(type => (type, random.Next(1, 5)))])).ToList();
+            var bins = Enumerable.Range(0, random.Next(1, 4)).Select(index => random.Next(3) switch
+            {
+                0 => Exclusive($"p{index}", [.. types.Select(type => (type, random.Next(1, 5)))]),
+                1 => Pool($"p{index}", random.Next(4, 13), [.. types.Select(type => (type, random.Next(1, 5)))]),
+                // An SR-IOV GPU: one size at a time, or a pool with a few virtual functions.
+                _ when random.Next(2) == 0 => new Bin(new CapacityModel($"p{index}", CapacityKind.OneSize,
+                    [.. types.Select(type => (Type: type, Size: random.Next(1, 4))).Select(type => new TypeCapacity(type.Type, 6 / type.Size, Size: type.Size))], Slots: random.Next(2, 6)), s_none),
+                _ => WithSlots(Pool($"p{index}", random.Next(4, 13), [.. types.Select(type => (type, random.Next(1, 5)))]), random.Next(1, 5)),
+            }).ToList();
             var requests = Enumerable.Range(0, random.Next(1, 5)).Select(_ => new DeviceRequest(types[random.Next(types.Length)], random.Next(1, 4))).ToList();
 
             var placed = Packing.Place(bins, requests);

@@ -103,7 +103,7 @@ public sealed class PlannerTests : IDisposable
         var store = new CapacityStore(environment);
         store.Save(new CapacityModel("0000:3e:00.0", CapacityKind.Exclusive, [new TypeCapacity("nvidia-11", 16)]));
 
-        var plan = new Planner(environment, store).Plan([new DeviceRequest("nvidia-12", 2)]);
+        var plan = new Planner(store, new KernelDevices(environment, vendorVfio: true), new DefinitionStore(environment)).Plan([new DeviceRequest("nvidia-12", 2)]);
 
         Assert.Equal([new PlannedDevice("0000:3e:00.0", "nvidia-12"), new PlannedDevice("0000:3e:00.0", "nvidia-12")], plan.Devices);
         Assert.False(Assert.Single(plan.Offer).Probed);

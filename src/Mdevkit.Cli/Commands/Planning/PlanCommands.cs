@@ -28,13 +28,38 @@ internal static class PlanCommands
 
     public static Command Apply()
     {
-        var file = new Argument<string>("PLAN") { Description = "A plan, as plan --json prints it" };
-        return PlanningContext.Command("apply", "Define and start every device of a plan, all or none", [file], (parse, context) =>
+        var file = new Argument<string?>("PLAN") { Description = "A plan, as plan --json prints it", Arity = ArgumentArity.ZeroOrOne };
+        var vgpuConfig = new Option<string>("--vgpu-config") { Description = "Apply a config file of NVIDIA's vgpu-device-manager instead of a plan", HelpName = "FILE" };
+        var select = new Option<string>("--select") { Description = "With --vgpu-config: the vgpu-config to apply (needed when the file has several)", HelpName = "NAME" };
+        var command = PlanningContext.Command("apply", "Define and start every device of a plan, or bring NVIDIA's GPUs to a vGPU config; all or none",
+            [file, vgpuConfig, select], (parse, context) =>
+            {
+                if (parse.GetValue(vgpuConfig) is { } configPath)
+                {
+                    var (path, text) = MdevctlContext.ReadJsonFile(configPath)!.Value;
+                    var entries = VgpuConfigFile.Parse(text, path).Select(parse.GetValue(select), path);
+                    var result = context.Mdevctl.Host.VgpuConfigs.Apply(entries);
+                    context.Print(result.Made);
+                    foreach (var device in result.Stopped)
+                    {
+                        context.Mdevctl.Output.Write($"{device.Uuid:D} {device.Parent} {device.Type} stopped\n");
+                    }
+                    return 0;
+                }
+                var (planPath, planText) = MdevctlContext.ReadJsonFile(parse.GetValue(file))!.Value;
+                context.Print(context.Provisioning.Apply(Management.Planning.Plan.Parse(planText, planPath)));
+                return 0;
+            });
+        command.Validators.Add(result =>
         {
-            var (path, text) = MdevctlContext.ReadJsonFile(parse.GetValue(file))!.Value;
-            var plan = Management.Planning.Plan.Parse(text, path);
-            context.Print(context.Provisioning.Apply(plan));
-            return 0;
+            var plan = result.GetResult(file) is { Tokens.Count: > 0 };
+            var config = result.GetResult(vgpuConfig) is not null;
+            if (plan == config)
+            {
+                result.AddError("apply needs either a PLAN or --vgpu-config FILE");
+            }
         });
+        MdevctlOptions.Requires(command, select, vgpuConfig);
+        return command;
     }
 }

@@ -9,17 +9,27 @@ internal static class PlanningText
     public static string Model(CapacityModel model)
     {
         var text = new StringBuilder();
-        text.Append($"{model.Parent}: {Kind(model.Kind)}{(model.Kind == CapacityKind.Exclusive ? " (one type at a time)" : "")}");
+        text.Append($"{model.Parent}: {Kind(model.Kind)}{model.Kind switch
+        {
+            CapacityKind.Exclusive => " (one type at a time)",
+            CapacityKind.OneSize => " (one framebuffer size at a time)",
+            _ => "",
+        }}");
         if (model.Pool is { } pool)
         {
-            text.Append($", a pool of {pool} units");
+            text.Append(model.Slots is null ? $", a pool of {pool} units" : $", a pool of {pool} MiB of framebuffer");
+        }
+        if (model.Slots is { } slots)
+        {
+            text.Append($", {slots} virtual functions of one vGPU each");
         }
         text.Append(model.Verified ? "\n" : " (approximate: no exact fit reproduces every offer seen)\n");
         var width = model.Types.Max(type => type.Type.Length);
-        text.Append($"  {"type".PadRight(width)}    max{(model.Pool is null ? "" : "  cost")}\n");
+        var sized = model.Types.Any(type => type.Size is not null);
+        text.Append($"  {"type".PadRight(width)}    max{(model.Pool is null ? "" : "  cost")}{(sized ? "  size (MiB)" : "")}\n");
         foreach (var type in model.Types)
         {
-            text.Append($"  {type.Type.PadRight(width)}  {type.Max,5}{(type.Cost is { } cost ? $"  {cost,4}" : "")}\n");
+            text.Append($"  {type.Type.PadRight(width)}  {type.Max,5}{(model.Pool is null ? "" : $"  {type.Cost,4}")}{(sized ? $"  {type.Size,10}" : "")}\n");
         }
         return text.ToString();
     }
@@ -58,6 +68,7 @@ internal static class PlanningText
     {
         CapacityKind.Exclusive => "exclusive",
         CapacityKind.SharedPool => "shared-pool",
+        CapacityKind.OneSize => "one-size",
         _ => "independent",
     };
 }
