@@ -72,6 +72,8 @@ public static class AgentApp
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddHostedService<UdevEventSource>();
         builder.Services.AddHostedService<DefinitionEventSource>();
+        builder.Services.AddSingleton<ReconcileService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ReconcileService>());
 
         var app = builder.Build();
         var metrics = app.Services.GetRequiredService<AgentMetrics>();

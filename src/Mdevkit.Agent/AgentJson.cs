@@ -18,4 +18,5 @@ namespace Mdevkit.Agent;
 [JsonSerializable(typeof(Plan))]
 [JsonSerializable(typeof(ProblemView))]
 [JsonSerializable(typeof(AgentEvent))]
+[JsonSerializable(typeof(ReconcileView))]
 internal sealed partial class AgentJson : JsonSerializerContext;

@@ -15,6 +15,11 @@ internal sealed class AgentMetrics
     private readonly Gauge _devices;
     private readonly Gauge _scrapeErrors;
     private readonly Histogram _requests;
+    private readonly Gauge _reconcileState;
+    private readonly Gauge _reconcileDrift;
+    private readonly Gauge _reconcileLastRun;
+    private readonly Counter _reconcileActions;
+    private readonly Counter _reconcileFailures;
 
     public AgentMetrics(ManagedHost host)
     {
@@ -27,7 +32,31 @@ internal sealed class AgentMetrics
         _scrapeErrors = factory.CreateGauge("mdevkit_scrape_error", "1 when the last scrape could not read the host (sysfs or the definitions), else 0.");
         _requests = factory.CreateHistogram("mdevkitd_request_duration_seconds", "API requests by method, route and status, with their latency.",
             new HistogramConfiguration { LabelNames = ["method", "route", "status"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        _reconcileState = factory.CreateGauge("mdevkit_reconcile_state", "1 for the reconciler's present state, 0 for the others.", "state");
+        _reconcileDrift = factory.CreateGauge("mdevkit_reconcile_drift", "Where the host differs from its declaration after the last run, by kind.", "kind");
+        _reconcileLastRun = factory.CreateGauge("mdevkit_reconcile_last_run_timestamp_seconds", "When the last reconcile run ended (Unix time).");
+        _reconcileActions = factory.CreateCounter("mdevkit_reconcile_actions_total", "Actions the reconciler took, by kind (create, remove, enable-vfs).", "kind");
+        _reconcileFailures = factory.CreateCounter("mdevkit_reconcile_failures_total", "Reconcile runs refused (the declaration cannot fit) or failed (a step failed and all were undone).", "state");
         _registry.AddBeforeCollectCallback(Refresh);
+    }
+
+    /// <summary>The states <c>mdevkit_reconcile_state</c> has a series for.</summary>
+    public static readonly IReadOnlyList<string> ReconcileStates = ["starting", "no-declaration", "invalid", "converged", "drifted", "refused", "failed"];
+
+    public void ReconcileAction(string kind) => _reconcileActions.WithLabels(kind).Inc();
+
+    public void ReconcileFinished(ReconcileView view)
+    {
+        foreach (var state in ReconcileStates)
+        {
+            _reconcileState.WithLabels(state).Set(state == view.State ? 1 : 0);
+        }
+        Replace(_reconcileDrift, view.Drift.CountBy(drift => drift.Kind).Select(count => (new[] { count.Key }, (double)count.Value)));
+        _reconcileLastRun.Set((view.LastRun ?? DateTimeOffset.UnixEpoch).ToUnixTimeMilliseconds() / 1000.0);
+        if (view.State is "refused" or "failed")
+        {
+            _reconcileFailures.WithLabels(view.State).Inc();
+        }
     }
 
     /// <summary>Records one finished request.</summary>

@@ -87,6 +87,8 @@ internal static class Api
             await StreamAsync(hub, channel, options, context, lifetime.ApplicationStopping);
             return Results.Empty;
         });
+        v1.MapGet("/reconcile", (ReconcileService reconciler) => TypedResults.Ok(reconciler.View));
+        v1.MapPost("/reconcile", async (ReconcileService reconciler) => TypedResults.Ok(await reconciler.RunNowAsync()));
         v1.MapGet("/openapi.json", () => TypedResults.Bytes(s_openApi.Value, "application/json"));
         v1.MapPost("/groups/{name}/start", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StartGroup(name)));
         v1.MapPost("/groups/{name}/stop", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StopGroup(name)));

@@ -18,10 +18,23 @@ internal sealed class EventHub(TimeProvider time)
     private readonly Lock _lock = new();
     private readonly Queue<AgentEvent> _recent = new();
     private readonly List<Channel<AgentEvent>> _subscribers = [];
+    private readonly List<Action<AgentEvent>> _observers = [];
 
     // A client that resumes after a restart holds an id of the agent before: it is lower than any of this one's, so
     // it gets all of them, after an events-lost for what happened while no agent listened.
     private long _lastId = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000 - 1;
+
+    /// <summary>
+    /// Tells <paramref name="observer"/> of every event as it is published, in order, on the publisher's thread: for
+    /// the agent's own parts, which must not block and do not count against the streams' limit.
+    /// </summary>
+    public void Observe(Action<AgentEvent> observer)
+    {
+        lock (_lock)
+        {
+            _observers.Add(observer);
+        }
+    }
 
     public AgentEvent Publish(string type, Guid? uuid = null, string? parent = null, IReadOnlyDictionary<string, string>? properties = null)
     {
@@ -37,6 +50,10 @@ internal sealed class EventHub(TimeProvider time)
             {
                 subscriber.Writer.TryComplete();
                 _subscribers.Remove(subscriber);
+            }
+            foreach (var observer in _observers)
+            {
+                observer(published);
             }
             return published;
         }

@@ -12,6 +12,18 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "changes to definitions may have been missed: {Reason}")]
     public static partial void DefinitionEventsLost(ILogger logger, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "reconcile: {Action}")]
+    public static partial void ReconcileAction(ILogger logger, Mdevkit.Management.Reconcile.ReconcileAction action);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "reconcile drift: {Drift}")]
+    public static partial void ReconcileDrift(ILogger logger, Mdevkit.Management.Reconcile.ReconcileDrift drift);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "reconcile {State}: {Error}")]
+    public static partial void ReconcileFailed(ILogger logger, string state, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a transaction killed halfway was rolled back: {Step}")]
+    public static partial void RolledBack(ILogger logger, string step);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "reloaded {Path}")]
     public static partial void Reloaded(ILogger logger, string path);
 

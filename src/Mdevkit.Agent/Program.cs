@@ -5,7 +5,8 @@ var root = new Option<string>("--root") { Description = "The root to manage: / (
 var socket = new Option<string?>("--socket") { Description = $"The API's Unix socket (default ROOT/{Mdevkit.Management.MdevkitPaths.AgentSocket})" };
 var config = new Option<string?>("--config") { Description = $"The configuration file (default ROOT/{Mdevkit.Management.MdevkitPaths.AgentConfiguration}, if it exists)" };
 var listen = new Option<string[]>("--listen") { Description = "Also serve TCP on ADDRESS:PORT (repeatable); needs tokens in the configuration", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
-var command = new RootCommand("mdevkitd: keeps a host's mediated devices and serves them over an API") { root, socket, config, listen };
+var dryRun = new Option<bool>("--dry-run") { Description = $"Print what reconciling ROOT/{Mdevkit.Management.MdevkitPaths.Declaration} would do, and exit without doing it" };
+var command = new RootCommand("mdevkitd: keeps a host's mediated devices and serves them over an API") { root, socket, config, listen, dryRun };
 command.SetAction(async (parse, cancellation) =>
 {
     var rootDirectory = parse.GetValue(root)!;
@@ -13,6 +14,10 @@ command.SetAction(async (parse, cancellation) =>
     {
         await Console.Error.WriteAsync($"Error: --root {rootDirectory} does not exist\n");
         return 1;
+    }
+    if (parse.GetValue(dryRun))
+    {
+        return await DryRun.PrintAsync(rootDirectory, Console.Out, Console.Error);
     }
     try
     {

@@ -68,6 +68,7 @@ public static class MdevkitCommand
             Commands.Planning.ProbeCommand.Create(),
             Commands.Planning.PlanCommands.Plan(),
             Commands.Planning.PlanCommands.Apply(),
+            Commands.Planning.ReconcileCommand.Create(),
             Commands.Planning.GroupCommand.Create(),
             EventsCommand.Create(),
         };

@@ -66,6 +66,12 @@ public sealed class DeviceManager(MdevctlEnvironment environment, DefinitionStor
 
     private SysfsRoot Sysfs => environment.Sysfs;
 
+    /// <summary>A running device by its UUID (mdev's, or a vGPU of NVIDIA's vendor-specific VFIO).</summary>
+    public bool TryGetActive(Guid uuid, out ActiveDevice device) => _kernel.TryGetActive(uuid, out device);
+
+    /// <summary>Whether a definition of <paramref name="uuid"/> exists on <paramref name="parent"/>.</summary>
+    public bool IsDefined(string parent, Guid uuid) => definitions.Exists(parent, uuid);
+
     /// <summary>Defines a device; returns its UUID.</summary>
     /// <exception cref="MdevctlException">With mdevctl's message.</exception>
     public Guid Define(DefineRequest request)

@@ -66,7 +66,11 @@ public ref struct JsonSyntax
     }
 
     /// <summary>What serde_json would say about <paramref name="utf8"/>, or null when it reads it.</summary>
-    public static string? FindError(ReadOnlySpan<byte> utf8)
+    public static string? FindError(ReadOnlySpan<byte> utf8) =>
+        Locate(utf8) is { } error ? $"{error.What} at line {error.Line} column {error.Column}" : null;
+
+    /// <summary>What serde_json would say about <paramref name="utf8"/> and where, or null when it reads it.</summary>
+    public static (string What, int Line, int Column)? Locate(ReadOnlySpan<byte> utf8)
     {
         var syntax = new JsonSyntax(utf8);
         try
@@ -81,8 +85,15 @@ public ref struct JsonSyntax
         }
         catch (SyntaxError e)
         {
-            return e.Message;
+            return (e.What, e.Line, e.Column);
         }
+    }
+
+    /// <summary>The line and column (from 1) where byte <paramref name="index"/> of <paramref name="utf8"/> is.</summary>
+    public static (int Line, int Column) PositionOf(ReadOnlySpan<byte> utf8, int index)
+    {
+        var before = utf8[..index];
+        return (before.Count((byte)'\n') + 1, index - before.LastIndexOf((byte)'\n'));
     }
 
     private readonly bool AtEnd => _position >= _text.Length;
@@ -380,21 +391,28 @@ public ref struct JsonSyntax
     }
 
     // At the byte being looked at.
-    private readonly void Fail(string message) => throw new SyntaxError($"{message} at {Where(_position, offending: true)}");
+    private readonly void Fail(string message) => throw Where(message, _position, offending: true);
 
     // At the byte just read (the last digit of an escape).
-    private readonly void FailAtPrevious(string message) => throw new SyntaxError($"{message} at {Where(_position - 1, offending: true)}");
+    private readonly void FailAtPrevious(string message) => throw Where(message, _position - 1, offending: true);
 
     // The text ended inside something: the column is the bytes read on the last line.
-    private readonly void End(string what) => throw new SyntaxError($"EOF while parsing {what} at {Where(_text.Length, offending: false)}");
+    private readonly void End(string what) => throw Where($"EOF while parsing {what}", _text.Length, offending: false);
 
-    private readonly string Where(int index, bool offending)
+    private readonly SyntaxError Where(string what, int index, bool offending)
     {
         var before = _text[..index];
         var line = before.Count((byte)'\n') + 1;
         var column = index - (before.LastIndexOf((byte)'\n') + 1) + (offending ? 1 : 0);
-        return $"line {line} column {column}";
+        return new SyntaxError(what, line, column);
     }
 
-    private sealed class SyntaxError(string message) : Exception(message);
+    private sealed class SyntaxError(string what, int line, int column) : Exception(what)
+    {
+        public string What => Message;
+
+        public int Line => line;
+
+        public int Column => column;
+    }
 }

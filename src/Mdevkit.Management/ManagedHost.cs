@@ -1,5 +1,6 @@
 using Mdevkit.Management.Libvirt;
 using Mdevkit.Management.Planning;
+using Mdevkit.Management.Reconcile;
 
 namespace Mdevkit.Management;
 
@@ -30,6 +31,7 @@ public sealed class ManagedHost
         Provisioning = new Provisioning(environment, Manager, Groups, Planner, Kernel);
         NodeDevices = new NodeDevices(environment, Inventory);
         VgpuConfigs = new VgpuConfigApply(environment, Manager, Kernel, CapacityModels, Definitions);
+        Reconciler = new Reconciler(environment, Manager, Kernel, Planner);
     }
 
     public MdevctlEnvironment Environment { get; }
@@ -57,4 +59,6 @@ public sealed class ManagedHost
     public NodeDevices NodeDevices { get; }
 
     public VgpuConfigApply VgpuConfigs { get; }
+
+    public Reconciler Reconciler { get; }
 }

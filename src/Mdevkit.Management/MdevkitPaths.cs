@@ -18,6 +18,15 @@ public static class MdevkitPaths
     /// </summary>
     public const string VendorVgpuDirectory = RunDirectory + "/vgpus";
 
+    /// <summary>The write-ahead journal of the transaction under way (<see cref="Planning.DeviceTransaction"/>).</summary>
+    public const string TransactionJournal = RunDirectory + "/transaction.journal";
+
+    /// <summary>What the host should carry (<see cref="Reconcile.HostDeclaration"/>).</summary>
+    public const string Declaration = "etc/mdevkit/host.json";
+
+    /// <summary>The devices the reconciler made and so may remove (<see cref="Reconcile.OwnedDevices"/>).</summary>
+    public const string OwnedDevices = "var/lib/mdevkit/owned.json";
+
     /// <summary>The agent's API socket (<c>mdevkitd</c>).</summary>
     public const string AgentSocket = RunDirectory + "/mdevkitd.sock";
 

@@ -37,6 +37,7 @@ public sealed class RootLock : IDisposable
     {
         public readonly Lock Gate = new();
         public int Depth;
+        public bool Borrowed;
         public SafeFileHandle? File;
         public string CanonicalPath = "";
     }
@@ -71,6 +72,9 @@ public sealed class RootLock : IDisposable
             ? holding.CanonicalPath
             : null;
 
+    /// <summary>Whether the lock is a callout script's caller's (<see cref="HeldVariable"/>): held for a transaction of the caller's.</summary>
+    public bool IsBorrowed => _holding.Borrowed;
+
     /// <summary>Releases this hold; the lock goes with the outermost one.</summary>
     public void Dispose()
     {
@@ -92,7 +96,8 @@ public sealed class RootLock : IDisposable
         var file = Open(path);
         // The descriptor's own link names the file however the root was spelled.
         holding.CanonicalPath = new FileInfo($"/proc/self/fd/{file.DangerousGetHandle()}").LinkTarget ?? path;
-        if (Environment.GetEnvironmentVariable(HeldVariable) == holding.CanonicalPath)
+        holding.Borrowed = Environment.GetEnvironmentVariable(HeldVariable) == holding.CanonicalPath;
+        if (holding.Borrowed)
         {
             // A callout script's mdevkit: the command that runs the script holds the lock and waits for it.
             file.Dispose();

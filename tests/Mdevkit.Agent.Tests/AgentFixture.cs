@@ -6,27 +6,66 @@ using Mdevkit.TestSupport;
 
 namespace Mdevkit.Agent.Tests;
 
+/// <summary>A simulated host served through its real FUSE mount in this process, in a fresh root.</summary>
+public sealed class SimulatedHostRoot : IDisposable
+{
+    private readonly TempRoot _scratch;
+
+    public SimulatedHostRoot(string profile, string owner)
+        : this(HostProfile.Load(profile), owner)
+    {
+    }
+
+    public SimulatedHostRoot(HostProfile profile, string owner)
+    {
+        _scratch = new TempRoot(owner);
+        try
+        {
+            Simulator = SimService.Start(profile, new SimRoot(_scratch.Join("root")), TextWriter.Null, ["false"]);
+        }
+        catch
+        {
+            _scratch.Dispose();
+            throw;
+        }
+    }
+
+    public SimService Simulator { get; }
+
+    public SimRoot Root => Simulator.Root;
+
+    /// <summary>A path below the simulated root.</summary>
+    public string Join(string relative) => Path.Join(Root.Directory, relative);
+
+    public void Dispose()
+    {
+        Simulator.Dispose();
+        _scratch.Dispose();
+    }
+}
+
 /// <summary>
 /// A simulated host served through its real FUSE mount, and the agent over its root in this process,
 /// listening on its real Unix socket; <see cref="Client"/> talks HTTP to that socket.
 /// </summary>
 public sealed class AgentFixture : IAsyncDisposable
 {
-    private readonly TempRoot _scratch;
-    private readonly SimService _simulator;
+    private readonly SimulatedHostRoot _host;
 
-    private AgentFixture(TempRoot scratch, SimService simulator, WebApplication agent, string socket)
+    private AgentFixture(SimulatedHostRoot host, WebApplication agent, string socket)
     {
-        _scratch = scratch;
-        _simulator = simulator;
+        _host = host;
         Agent = agent;
         Socket = socket;
         Client = ClientFor(socket);
     }
 
-    public SimService Simulator => _simulator;
+    public SimService Simulator => _host.Simulator;
 
-    public SimRoot Root => _simulator.Root;
+    public SimRoot Root => _host.Root;
+
+    /// <summary>A path below the simulated root.</summary>
+    public string Join(string relative) => _host.Join(relative);
 
     public WebApplication Agent { get; }
 
@@ -44,20 +83,18 @@ public sealed class AgentFixture : IAsyncDisposable
     /// <summary>Starts a simulator of <paramref name="profile"/> and the agent over it.</summary>
     public static async Task<AgentFixture> StartAsync(HostProfile profile, string owner, Func<AgentOptions, AgentOptions>? configure = null)
     {
-        var scratch = new TempRoot(owner);
-        var simulator = SimService.Start(profile, new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
+        var host = new SimulatedHostRoot(profile, owner);
         try
         {
-            var options = new AgentOptions(simulator.Root.Directory, Mdevkit.Management.MdevkitPaths.AgentSocketBelow(simulator.Root.Directory));
+            var options = new AgentOptions(host.Root.Directory, Mdevkit.Management.MdevkitPaths.AgentSocketBelow(host.Root.Directory));
             options = configure?.Invoke(options) ?? options;
             var agent = AgentApp.Build(options);
             await agent.StartAsync(TestContext.Current.CancellationToken);
-            return new AgentFixture(scratch, simulator, agent, options.Socket);
+            return new AgentFixture(host, agent, options.Socket);
         }
         catch
         {
-            simulator.Dispose();
-            scratch.Dispose();
+            host.Dispose();
             throw;
         }
     }
@@ -79,7 +116,6 @@ public sealed class AgentFixture : IAsyncDisposable
         Client.Dispose();
         await Agent.StopAsync();
         await Agent.DisposeAsync();
-        _simulator.Dispose();
-        _scratch.Dispose();
+        _host.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mdevkit.Management.Events;
 using Mdevkit.Management.Planning;
+using Mdevkit.Management.Reconcile;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -68,7 +69,8 @@ public sealed partial class OpenApiTests : IAsyncLifetime
         { "TypeCapacity", typeof(TypeCapacity) }, { "DeviceView", typeof(DeviceView) }, { "AttributeView", typeof(AttributeView) },
         { "GroupView", typeof(GroupView) }, { "Problem", typeof(ProblemView) }, { "Plan", typeof(Plan) }, { "PlannedDevice", typeof(PlannedDevice) },
         { "UnplacedDevices", typeof(UnplacedDevices) }, { "ParentOffer", typeof(ParentOffer) }, { "MadeDevice", typeof(MadeDevice) },
-        { "AgentEvent", typeof(AgentEvent) },
+        { "AgentEvent", typeof(AgentEvent) }, { "ReconcileView", typeof(ReconcileView) }, { "ReconcileAction", typeof(ReconcileAction) },
+        { "ReconcileDrift", typeof(ReconcileDrift) },
     };
 
     [Theory]

@@ -11,7 +11,7 @@ public sealed class PlanningOnSimulatorTests
 {
     private const string Gpu0 = "0000:3e:00.0";
     private const string Gpu1 = "0000:3f:00.0";
-    private const string Callouts = "usr/lib/mdevctl/scripts.d/callouts";
+    internal const string Callouts = "usr/lib/mdevctl/scripts.d/callouts";
 
     private static CommandResult Mdevkit(RunningSimulator simulator, params string[] arguments) =>
         RunningSimulator.Run([.. arguments, "--root", simulator.Root]);
@@ -235,6 +235,33 @@ public sealed class PlanningOnSimulatorTests
         Assert.StartsWith("Error: No available instances of nvidia-15 on 0000:3e:00.0", apply.Error, StringComparison.Ordinal);
         Assert.Empty(ActiveDevices(simulator));
         Assert.Empty(DefinedDevices(simulator));
+    }
+
+    // The apply is killed with SIGKILL by its own callout script at the second device's start: one device runs,
+    // two are defined, and its journal is left. The next transaction on the root rolls all of that back first.
+    [Fact]
+    public void Apply_KilledHalfway_TheNextTransactionRollsItBackFirst()
+    {
+        using var simulator = new RunningSimulator("samples", nameof(PlanningOnSimulatorTests));
+        var device = """{"parent": "mtty", "type": "mtty-1"}""";
+        File.WriteAllText(simulator.Join("plan.json"), $$"""{"devices": [{{device}}, {{device}}, {{device}}], "unplaced": [], "offer": []}""");
+        File.WriteAllText(simulator.Join("one.json"), $$"""{"devices": [{{device}}], "unplaced": [], "offer": []}""");
+        CalloutOnNthStart(simulator, 2, "kill -9 $PPID");
+
+        var killed = Mdevkit(simulator, "apply", simulator.Join("plan.json"));
+        var (leftActive, leftDefined) = (ActiveDevices(simulator), DefinedDevices(simulator));
+        var journal = File.Exists(simulator.Join("run/mdevkit/transaction.journal"));
+        File.Delete(simulator.Join($"{Callouts}/inject.sh"));
+        var next = Mdevkit(simulator, "apply", simulator.Join("one.json"));
+
+        Assert.Equal(137, killed.ExitCode);
+        Assert.Equal((1, 2, true), (leftActive.Length, leftDefined.Length, journal));
+        Assert.True(next.ExitCode == 0, next.Error);
+        Assert.Contains($"Rolled back a killed transaction: stop {leftActive[0]}", next.Error, StringComparison.Ordinal);
+        var made = next.Output.Split(' ')[0];
+        Assert.Equal([made], ActiveDevices(simulator));
+        Assert.Equal([made], DefinedDevices(simulator).Select(Path.GetFileName));
+        Assert.False(File.Exists(simulator.Join("run/mdevkit/transaction.journal")));
     }
 
     [Fact]

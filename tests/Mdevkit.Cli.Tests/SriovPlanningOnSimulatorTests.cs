@@ -87,6 +87,29 @@ public sealed class SriovPlanningOnSimulatorTests
         Assert.DoesNotContain(Directory.GetFiles(simulator.Join("etc/mdevctl.d"), "*", SearchOption.AllDirectories), path => !path.Contains("scripts.d", StringComparison.Ordinal));
     }
 
+    // Killed with SIGKILL at the second device's start, the apply leaves the VFs it enabled, a device and its journal:
+    // the next transaction on the root undoes all of it first, disabling the VFs again.
+    [Fact]
+    public void Apply_OnAGpuWithoutVfs_KilledHalfway_TheNextTransactionDisablesTheVfsAgain()
+    {
+        using var simulator = new RunningSimulator("nvidia-ampere", nameof(SriovPlanningOnSimulatorTests));
+        StoreA40Model(simulator, A40);
+        File.WriteAllText(simulator.Join("plan.json"), Mdevkit(simulator, "plan", "2x nvidia-563", "--json").Output);
+        PlanningOnSimulatorTests.CalloutOnNthStart(simulator, 2, "kill -9 $PPID");
+
+        var killed = Mdevkit(simulator, "apply", simulator.Join("plan.json"));
+        var (vfsLeft, devicesLeft) = (NumVfs(simulator, A40), Directory.GetFileSystemEntries(simulator.Join("sys/bus/mdev/devices")).Length);
+        File.Delete(simulator.Join($"{PlanningOnSimulatorTests.Callouts}/inject.sh"));
+        var next = Mdevkit(simulator, "stop", "--group", "none");
+
+        Assert.Equal(137, killed.ExitCode);
+        Assert.Equal(("32", 1), (vfsLeft, devicesLeft));
+        Assert.Contains($"Rolled back a killed transaction: disable the virtual functions of {A40}", next.Error, StringComparison.Ordinal);
+        Assert.Equal(("0", "0"), (NumVfs(simulator, A40), NumVfs(simulator, SecondA40)));
+        Assert.Empty(Directory.GetFileSystemEntries(simulator.Join("sys/bus/mdev/devices")));
+        Assert.False(File.Exists(simulator.Join("run/mdevkit/transaction.journal")));
+    }
+
     [Fact]
     public void ProbePlanApply_L40sInMixedSizeMode_IsAFramebufferPoolOnVendorVfio()
     {

@@ -5,7 +5,7 @@
 const SVG = 'http://www.w3.org/2000/svg';
 // Every event type the agent sends (an EventSource hears only the named types it listens to).
 const EVENT_TYPES = ['device-added', 'device-removed', 'device-changed', 'parent-registered',
-  'parent-unregistered', 'definition-changed', 'events-lost'];
+  'parent-unregistered', 'definition-changed', 'events-lost', 'reconcile-action', 'reconcile-drift'];
 const EVENTS_SHOWN = 50;
 
 const state = { parents: [], devices: [], holders: new Map() };
@@ -249,9 +249,12 @@ function noteHolder(event) {
 }
 
 function describe(event) {
+  const properties = event.properties || {};
   const what = [event.uuid, event.parent].filter(Boolean).join(' on ');
-  const lifecycle = event.properties && event.properties.MDEV_LIFECYCLE;
-  return [what, lifecycle && `(${lifecycle})`].filter(Boolean).join(' ');
+  const lifecycle = properties.MDEV_LIFECYCLE;
+  // The reconciler's events say what it did or what differs, and why.
+  const reconciled = properties.kind && [properties.kind, properties.reason || properties.detail].filter(Boolean).join(': ');
+  return [what, lifecycle && `(${lifecycle})`, reconciled].filter(Boolean).join(' ');
 }
 
 function showEvent(event) {

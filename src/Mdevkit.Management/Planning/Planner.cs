@@ -83,13 +83,48 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
     }
 
     /// <summary>Plans <paramref name="requests"/> on the host as it is now.</summary>
-    public Plan Plan(IReadOnlyList<DeviceRequest> requests)
+    public Plan Plan(IReadOnlyList<DeviceRequest> requests) => Plan(requests, [], []);
+
+    /// <summary>
+    /// Plans <paramref name="requests"/> on the host as it will be once <paramref name="leaving"/> are removed and
+    /// <paramref name="placed"/> are made where they are placed. The plan's devices are the placed ones that fit,
+    /// then the requested ones; a placed device that does not fit on its parent is unplaced, with the reason.
+    /// </summary>
+    public Plan Plan(IReadOnlyList<DeviceRequest> requests, IReadOnlyList<PlannedDevice> placed, IReadOnlyList<ActiveDevice> leaving)
     {
-        var host = Host();
-        var parents = host.Parents;
+        var host = Host(leaving);
+        var placeOf = PlaceOf(host.Parents);
+        // A GPU that was never probed has no model to check against: the kernel checks its devices when they are made.
+        var unmodelled = host.UnprobedGpus.SelectMany(gpu => gpu.VirtualFunctions).ToHashSet(StringComparer.Ordinal);
+        var parents = host.Parents.ToList();
+        var misfits = new List<UnplacedDevices>();
+        var fitting = new List<PlannedDevice>(placed.Where(device => unmodelled.Contains(device.Parent)));
+        foreach (var unknown in placed.Where(device => !placeOf.ContainsKey(device.Parent) && !unmodelled.Contains(device.Parent)).GroupBy(device => device.Parent))
+        {
+            misfits.AddRange(unknown.CountBy(device => device.Type).Select(count => new UnplacedDevices(count.Key, count.Value, $"{unknown.Key} is not a registered parent")));
+        }
+        foreach (var share in placed.Where(device => placeOf.ContainsKey(device.Parent)).GroupBy(device => placeOf[device.Parent]))
+        {
+            var wanted = share.CountBy(device => device.Type).ToDictionary();
+            var reasons = Misfits(share.Key, [.. share], "cannot hold them beside what runs there");
+            if (reasons.Count > 0)
+            {
+                misfits.AddRange(wanted.Select(count => new UnplacedDevices(count.Key, count.Value, string.Join("; ", reasons))));
+                continue;
+            }
+            // What is placed runs there once made: its functions are no longer free for the requests.
+            var taken = share.Select(device => device.Parent).ToHashSet(StringComparer.Ordinal);
+            parents[parents.FindIndex(parent => ReferenceEquals(parent, share.Key))] = share.Key with
+            {
+                Bin = share.Key.Bin with { Existing = Packing.Total(share.Key.Bin, wanted) },
+                FreeFunctions = share.Key.FreeFunctions?.Where(function => !taken.Contains(function)).ToList(),
+            };
+            fitting.AddRange(share);
+        }
+        host = host with { Parents = parents };
         var bins = parents.Select(parent => parent.Bin).ToList();
         var planned = Packing.Place(bins, requests);
-        return new Plan(Devices(requests, parents, planned), Unplaced(requests, host, planned),
+        return new Plan([.. fitting, .. Devices(requests, parents, planned)], [.. misfits, .. Unplaced(requests, host, planned)],
             [.. parents.Select((parent, index) => (parent, index))
                 .Where(entry => planned[entry.index].Count > 0 || requests.Any(request => entry.parent.Bin.Model.Offers(request.Type)))
                 .Select(entry => Offer(entry.parent.Bin, planned[entry.index], entry.parent.Probed))]);
@@ -103,15 +138,8 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
     /// <exception cref="MdevctlException">It does not; the causes name each parent that cannot hold its share.</exception>
     public IReadOnlyList<SriovGpu> RequireFits(Plan plan)
     {
-        var parents = Host().Parents;
-        var placeOf = new Dictionary<string, PlanningParent>(StringComparer.Ordinal);
-        foreach (var parent in parents)
-        {
-            foreach (var name in parent.Gpu?.VirtualFunctions ?? [parent.Bin.Model.Parent])
-            {
-                placeOf[name] = parent;
-            }
-        }
+        var parents = Host([]).Parents;
+        var placeOf = PlaceOf(parents);
         var misfits = new List<string>();
         foreach (var unknown in plan.Devices.Select(device => device.Parent).Where(name => !placeOf.ContainsKey(name)).Distinct())
         {
@@ -119,17 +147,8 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
         }
         foreach (var share in plan.Devices.Where(device => placeOf.ContainsKey(device.Parent)).GroupBy(device => placeOf[device.Parent]))
         {
-            var bin = share.Key.Bin;
-            var wanted = share.CountBy(device => device.Type).ToDictionary();
-            if (share.Key.FreeFunctions is { } free)
-            {
-                misfits.AddRange(share.CountBy(device => device.Parent).Where(function => function.Value > 1 || !free.Contains(function.Key))
-                    .Select(function => $"{function.Key} is not a free virtual function of {bin.Model.Parent}"));
-            }
-            if (!bin.Model.Fits(Packing.Total(bin, wanted)))
-            {
-                misfits.Add($"{bin.Model.Parent} cannot hold {string.Join(", ", wanted.Select(count => $"{count.Value}x {count.Key}"))} beside what runs there now");
-            }
+            var described = string.Join(", ", share.CountBy(device => device.Type).Select(count => $"{count.Value}x {count.Key}"));
+            misfits.AddRange(Misfits(share.Key, [.. share], $"cannot hold {described} beside what runs there now"));
         }
         if (misfits.Count > 0)
         {
@@ -143,24 +162,59 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
     private sealed record PlanningParent(Bin Bin, bool Probed, SriovGpu? Gpu = null, IReadOnlyList<string>? FreeFunctions = null);
 
     // What the host offers: its parents, and the GPUs that cannot be planned on before they are probed (again).
-    private sealed record HostParents(IReadOnlyList<PlanningParent> Parents, IReadOnlyList<string> UnprobedGpus);
+    private sealed record HostParents(IReadOnlyList<PlanningParent> Parents, IReadOnlyList<SriovGpu> UnprobedGpus);
+
+    // Where a device named on a parent is planned: the parent, or the GPU of a virtual function.
+    private static Dictionary<string, PlanningParent> PlaceOf(IReadOnlyList<PlanningParent> parents)
+    {
+        var placeOf = new Dictionary<string, PlanningParent>(StringComparer.Ordinal);
+        foreach (var parent in parents)
+        {
+            foreach (var name in parent.Gpu?.VirtualFunctions ?? [parent.Bin.Model.Parent])
+            {
+                placeOf[name] = parent;
+            }
+        }
+        return placeOf;
+    }
+
+    // Why a share of devices cannot go on its parent beside what runs there (a GPU's each on a free virtual function of
+    // its own); none when it can. When they do not fit, the parent's name is followed by cannotHold.
+    private static List<string> Misfits(PlanningParent parent, IReadOnlyList<PlannedDevice> share, string cannotHold)
+    {
+        var bin = parent.Bin;
+        var misfits = new List<string>();
+        if (parent.FreeFunctions is { } free)
+        {
+            misfits.AddRange(share.CountBy(device => device.Parent).Where(function => function.Value > 1 || !free.Contains(function.Key))
+                .Select(function => $"{function.Key} is not a free virtual function of {bin.Model.Parent}"));
+        }
+        if (!bin.Model.Fits(Packing.Total(bin, share.CountBy(device => device.Type).ToDictionary())))
+        {
+            misfits.Add($"{bin.Model.Parent} {cannotHold}");
+        }
+        return misfits;
+    }
 
     // Each parent with its stored model (or, when it was never probed or its driver now offers a type the model does not
     // know, its current offer as independent types) and what already runs on it; each NVIDIA SR-IOV GPU with its model.
-    private HostParents Host()
+    // The devices leaving are taken away: their instances go back to a current offer, their functions are free again.
+    private HostParents Host(IReadOnlyList<ActiveDevice> leaving)
     {
-        var running = SysfsReads.Read(kernel.Active);
+        var gone = leaving.Select(device => device.Uuid).ToHashSet();
+        var running = SysfsReads.Read(kernel.Active).Where(device => !gone.Contains(device.Uuid)).ToList();
         var gpus = SysfsReads.Read(kernel.NvidiaGpus);
         var onGpus = gpus.SelectMany(gpu => gpu.VirtualFunctions).ToHashSet(StringComparer.Ordinal);
         var parents = new List<PlanningParent>();
-        var unprobed = new List<string>();
+        var unprobed = new List<SriovGpu>();
         foreach (var parent in SysfsReads.Read(kernel.ParentNames).Where(name => !onGpus.Contains(name)))
         {
             var offer = SysfsReads.Read(() => kernel.Types(parent));
             // A type the model never saw means the driver changed since the probe: plan from today's offer instead.
             parents.Add(Current(store.TryLoad(parent), offer) is { } model
                 ? new PlanningParent(new Bin(model, running.Where(device => device.Parent == parent).CountBy(device => device.Type).ToDictionary()), true)
-                : new PlanningParent(new Bin(CapacityModel.FromAvailability(parent, offer.Select(type => (type.Id, type.AvailableInstances))), new Dictionary<string, int>()), false));
+                : new PlanningParent(new Bin(CapacityModel.FromAvailability(parent, offer.Select(type =>
+                    (type.Id, type.AvailableInstances + leaving.Count(device => device.Parent == parent && device.Type == type.Id)))), new Dictionary<string, int>()), false));
         }
         var defined = definitions.Load().Select(definition => definition.Parent).ToHashSet(StringComparer.Ordinal);
         foreach (var gpu in gpus)
@@ -170,7 +224,7 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
             var offer = gpu.Enabled && free.Count > 0 ? SysfsReads.Read(() => kernel.Types(free[0])) : [];
             if (Current(store.TryLoad(gpu.Function), offer) is not { Slots: not null } model)
             {
-                unprobed.Add(gpu.Function);
+                unprobed.Add(gpu);
                 continue;
             }
             // Only free virtual functions take planned devices; the ones in use hold what runs.
@@ -217,7 +271,7 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
             var reasons = host.Parents.Select((parent, index) => (parent.Bin, index)).Where(entry => entry.Bin.Model.Offers(type))
                 .Select(entry => Reason(entry.Bin, Packing.Total(entry.Bin, planned[entry.index]), type)).ToList();
             unplaced.Add(new UnplacedDevices(type, missing, string.Join("; ", [.. reasons.Count == 0 ? [$"no parent offers {type}"] : reasons,
-                .. host.UnprobedGpus.Select(gpu => $"GPU {gpu} is not planned on before it is probed (mdevkit probe {gpu})")])));
+                .. host.UnprobedGpus.Select(gpu => $"GPU {gpu.Function} is not planned on before it is probed (mdevkit probe {gpu.Function})")])));
         }
         return unplaced;
     }

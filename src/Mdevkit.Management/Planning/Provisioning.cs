@@ -29,7 +29,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         using var rootLock = RootLock.Acquire(environment);
         // Refused up front rather than made and rolled back, which scripts and notifiers would see.
         var gpus = planner.RequireFits(plan);
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             foreach (var gpu in gpus)
             {
@@ -57,7 +57,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
         {
             throw new MdevctlException($"No available instances of {type} on {parent}");
         }
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             var made = new List<MadeDevice>();
             // Started devices are counted by the parent itself, which knows better than the first reading.
@@ -79,7 +79,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
     public IReadOnlyList<Guid> StartGroup(string name)
     {
         using var rootLock = RootLock.Acquire(environment);
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             var started = new List<Guid>();
             foreach (var uuid in RequireMembers(name).Where(uuid => !environment.Sysfs.TryGetActiveDevice(uuid, out _)))
@@ -96,7 +96,7 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
     public IReadOnlyList<Guid> StopGroup(string name)
     {
         using var rootLock = RootLock.Acquire(environment);
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             var stopped = new List<Guid>();
             foreach (var uuid in RequireMembers(name))

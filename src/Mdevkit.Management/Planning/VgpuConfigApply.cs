@@ -54,7 +54,7 @@ public sealed class VgpuConfigApply(MdevctlEnvironment environment, DeviceManage
         }
         var made = new List<MadeDevice>();
         var stopped = new List<MadeDevice>();
-        return DeviceTransaction.Run(manager, environment.Warn, transaction =>
+        return DeviceTransaction.Run(manager, environment, transaction =>
         {
             foreach (var (index, wanted) in desired)
             {
