@@ -45,6 +45,9 @@ public static class AgentApp
             var logger = services.GetRequiredService<ILogger<ManagedHost>>();
             return new ManagedHost(new MdevctlEnvironment(options.Root, warning => Log.Warning(logger, warning)), Console.Error);
         });
+        // What reads answer from: kept current by the event sources below.
+        builder.Services.AddSingleton(services => new HostView(services.GetRequiredService<ManagedHost>()));
+        builder.Services.AddSingleton<DeviceListing>();
         builder.Services.AddSingleton<AgentMetrics>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EventHub>();
