@@ -4,21 +4,21 @@ using Prometheus;
 namespace Mdevkit.Agent;
 
 /// <summary>
-/// What <c>/metrics</c> exports, in Prometheus' text format: the host's offer and devices, from the view when scraped
+/// What <c>/metrics</c> exports, in Prometheus' text format: the host's offer and devices, read when scraped
 /// (label sets of parents and types that are gone are dropped), and the API's own requests.
 /// </summary>
 internal sealed class AgentMetrics
 {
     private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
-    private readonly HostView _view;
+    private readonly ManagedHost _host;
     private readonly Gauge _available;
     private readonly Gauge _devices;
     private readonly Gauge _scrapeErrors;
     private readonly Histogram _requests;
 
-    public AgentMetrics(HostView view)
+    public AgentMetrics(ManagedHost host)
     {
-        _view = view;
+        _host = host;
         // The process's own figures (memory, GC, threads), as every .NET exporter shows them.
         DotNetStats.Register(_registry);
         var factory = Metrics.WithCustomRegistry(_registry);
@@ -40,10 +40,9 @@ internal sealed class AgentMetrics
     {
         try
         {
-            var host = _view.Current;
-            var available = host.Types().SelectMany(parent => parent.Types.Select(type => (Labels: new[] { parent.Parent, type.Id }, Value: (double)type.AvailableInstances)));
-            var devices = host.ActiveDevices().Select(device => (device.Parent, device.Config.MdevType, State: "active"))
-                .Concat(host.DefinedDevices().Select(device => (device.Parent, device.Config.MdevType, State: "defined")))
+            var available = _host.Inventory.Types().SelectMany(parent => parent.Types.Select(type => (Labels: new[] { parent.Parent, type.Id }, Value: (double)type.AvailableInstances)));
+            var devices = _host.Inventory.Active().Select(device => (device.Parent, device.Config.MdevType, State: "active"))
+                .Concat(_host.Inventory.Defined().Select(device => (device.Parent, device.Config.MdevType, State: "defined")))
                 .CountBy(device => device)
                 .Select(pair => (Labels: new[] { pair.Key.Parent, pair.Key.MdevType, pair.Key.State }, Value: (double)pair.Value));
             Replace(_available, available);
