@@ -76,7 +76,18 @@ public sealed class HostView(ManagedHost host)
     private KernelDevices Kernel => host.Kernel;
 
     /// <summary>The latest snapshot; the first read scans the whole host.</summary>
-    public HostSnapshot Current => Volatile.Read(ref _current) ?? Refresh([]);
+    /// <remarks>
+    /// NVIDIA's vendor-specific VFIO vGPUs come and go without a uevent (a write to <c>current_vgpu_type</c>): a
+    /// host with such slots has them read again on each read, with what they share.
+    /// </remarks>
+    public HostSnapshot Current
+    {
+        get
+        {
+            var current = Volatile.Read(ref _current) ?? Refresh([]);
+            return current.VendorSlots.Count == 0 ? current : Refresh(current.VendorSlots.Select(slot => new HostChange.ParentChanged(slot)));
+        }
+    }
 
     /// <summary>Reads again what <paramref name="changes"/> made stale, and publishes the result as one new snapshot.</summary>
     /// <returns>The new snapshot.</returns>
@@ -250,12 +261,12 @@ public sealed class HostView(ManagedHost host)
             try
             {
                 entries[i] = Kernel.ParentExists(names[i]) && Kernel.TypesUnlessUnplugged(names[i]) is { } types
-                    ? new ParentEntry(types, null, PhysicalFunctionOf(names[i]))
+                    ? new ParentEntry(types, null, PhysicalFunctionOf(names[i]), Kernel.IsVendorSlot(names[i]))
                     : null;
             }
             catch (SysfsException e)
             {
-                entries[i] = new ParentEntry([], e.Errno, PhysicalFunctionOf(names[i]));
+                entries[i] = new ParentEntry([], e.Errno, PhysicalFunctionOf(names[i]), Kernel.IsVendorSlot(names[i]));
             }
         });
         return entries;
@@ -322,14 +333,18 @@ internal readonly record struct DefinitionKey(string Parent, Guid Uuid)
 /// <summary>A definition file: what it defines, or why it cannot be read.</summary>
 internal sealed record DefinitionEntry(Definition? Definition, ConfigException? Error);
 
-/// <summary>A parent: its types, or the errno reading them failed with; and its physical function, when it is a virtual one.</summary>
-internal sealed record ParentEntry(IReadOnlyList<MdevTypeInfo> Types, Errno? Failure, string? PhysicalFunction);
+/// <summary>
+/// A parent: its types, or the errno reading them failed with; its physical function, when it is a virtual one; and
+/// whether it is a vendor-specific VFIO slot.
+/// </summary>
+internal sealed record ParentEntry(IReadOnlyList<MdevTypeInfo> Types, Errno? Failure, string? PhysicalFunction, bool VendorSlot);
 
 /// <summary>One immutable state of a <see cref="HostView"/>, answering as <see cref="DeviceInventory"/> answered when it was taken.</summary>
 public sealed class HostSnapshot
 {
     private IReadOnlyList<ListedDevice>? _active;
     private IReadOnlyList<ListedDevice>? _defined;
+    private IReadOnlyList<string>? _vendorSlots;
 
     internal HostSnapshot(ImmutableSortedDictionary<string, ParentEntry> parents, ImmutableDictionary<Guid, ListedDevice> active,
         ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> definitions, MdevctlException? failure)
@@ -345,6 +360,9 @@ public sealed class HostSnapshot
     internal ImmutableDictionary<Guid, ListedDevice> Active { get; }
 
     internal ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> Definitions { get; }
+
+    /// <summary>The parents that are vendor-specific VFIO slots.</summary>
+    internal IReadOnlyList<string> VendorSlots => _vendorSlots ??= [.. Parents.Where(parent => parent.Value.VendorSlot).Select(parent => parent.Key)];
 
     /// <summary>Why the host could not be read at all (sysfs itself failed), if it could not.</summary>
     internal MdevctlException? Failure { get; }
