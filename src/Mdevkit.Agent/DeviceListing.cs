@@ -11,6 +11,7 @@ internal sealed class DeviceListing(ManagedHost host, HostView view)
 {
     private sealed record Built(HostSnapshot Snapshot, string Groups, IReadOnlyList<DeviceView> Devices, byte[] Json);
 
+    private readonly Lock _building = new();
     private Built? _last;
 
     public HostView View => view;
@@ -39,9 +40,17 @@ internal sealed class DeviceListing(ManagedHost host, HostView view)
         {
             return last;
         }
-        var devices = Views.Devices(snapshot.ActiveDevices(), snapshot.DefinedDevices(), groups.ToLookup(member => member.Uuid, member => member.Name));
-        var built = new Built(snapshot, groupsKey, devices, JsonSerializer.SerializeToUtf8Bytes(devices, AgentJson.Default.IReadOnlyListDeviceView));
-        Volatile.Write(ref _last, built);
-        return built;
+        // One reader builds while the others wait for its result, rather than each building the same list.
+        lock (_building)
+        {
+            if (_last is { } built && built.Snapshot == snapshot && built.Groups == groupsKey)
+            {
+                return built;
+            }
+            var devices = Views.Devices(snapshot.ActiveDevices(), snapshot.DefinedDevices(), groups.ToLookup(member => member.Uuid, member => member.Name));
+            built = new Built(snapshot, groupsKey, devices, JsonSerializer.SerializeToUtf8Bytes(devices, AgentJson.Default.IReadOnlyListDeviceView));
+            Volatile.Write(ref _last, built);
+            return built;
+        }
     }
 }
