@@ -36,35 +36,44 @@ internal static class Api
     {
         var v1 = app.MapGroup("/v1");
         v1.AddEndpointFilter(Problems.ExpectedFailures);
-        v1.MapGet("/parents", (ManagedHost host) => TypedResults.Ok(Parents(host, null)));
-        v1.MapGet("/parents/{name}", (ManagedHost host, string name) =>
-            Parents(host, name) is [var parent] ? Results.Ok(parent) : NotFound($"no parent device '{name}'"));
-        v1.MapPost("/parents/{name}/probe", (ManagedHost host, string name) => TypedResults.Ok(host.Probe.Probe(name)));
+        // Reads answer from the view; each change made here is read into it before the answer, so a client
+        // sees its own change at once, before the event that tells everyone else.
+        v1.MapGet("/parents", (ManagedHost host, HostView view) => TypedResults.Ok(Parents(host, view, null)));
+        v1.MapGet("/parents/{name}", (ManagedHost host, HostView view, string name) =>
+            Parents(host, view, name) is [var parent] ? Results.Ok(parent) : NotFound($"no parent device '{name}'"));
+        v1.MapPost("/parents/{name}/probe", (ManagedHost host, DeviceListing devices, string name) =>
+        {
+            var model = host.Probe.Probe(name);
+            devices.View.Refresh([new HostChange.ParentChanged(name)]);
+            return TypedResults.Ok(model);
+        });
 
-        v1.MapGet("/devices", (ManagedHost host) => TypedResults.Ok(Devices(host)));
-        v1.MapGet("/devices/{uuid:guid}", (ManagedHost host, Guid uuid) =>
-            Devices(host).Where(device => device.Uuid == uuid).ToList() is { Count: > 0 } found ? Results.Ok<IReadOnlyList<DeviceView>>(found) : NotFound($"no device {uuid:D}"));
-        v1.MapPost("/devices/{uuid:guid}/start", (ManagedHost host, Guid uuid, string? parent) =>
+        v1.MapGet("/devices", (DeviceListing devices) => devices.Json());
+        v1.MapGet("/devices/{uuid:guid}", (DeviceListing devices, Guid uuid) =>
+            devices.Of(uuid) is { Count: > 0 } found ? Results.Ok(found) : NotFound($"no device {uuid:D}"));
+        v1.MapPost("/devices/{uuid:guid}/start", (ManagedHost host, DeviceListing devices, Guid uuid, string? parent) =>
         {
             host.Manager.Start(new StartRequest(uuid, parent, null));
-            return TypedResults.Ok(DevicesOf(host, uuid));
+            return TypedResults.Ok(devices.After(new HostChange.DeviceChanged(uuid, parent), uuid));
         });
-        v1.MapPost("/devices/{uuid:guid}/stop", (ManagedHost host, Guid uuid) =>
+        v1.MapPost("/devices/{uuid:guid}/stop", (ManagedHost host, DeviceListing devices, Guid uuid) =>
         {
             host.Manager.Stop(uuid);
+            devices.View.Refresh([new HostChange.DeviceChanged(uuid, null)]);
             return TypedResults.NoContent();
         });
 
         // A definition's body is mdevctl's own file format, as `define --jsonfile` reads it.
-        v1.MapPut("/definitions/{parent}/{uuid:guid}", async (ManagedHost host, string parent, Guid uuid, HttpRequest request) =>
+        v1.MapPut("/definitions/{parent}/{uuid:guid}", async (ManagedHost host, DeviceListing devices, string parent, Guid uuid, HttpRequest request) =>
         {
             var text = await ReadBodyAsync(request);
             host.Manager.Define(new DefineRequest(uuid, parent, null, AutoStart: false, Json: (Body, text)));
-            return TypedResults.Created($"/v1/devices/{uuid:D}", DevicesOf(host, uuid));
+            return TypedResults.Created($"/v1/devices/{uuid:D}", devices.After(new HostChange.DefinitionChanged(parent, uuid), uuid));
         });
-        v1.MapDelete("/definitions/{parent}/{uuid:guid}", (ManagedHost host, string parent, Guid uuid) =>
+        v1.MapDelete("/definitions/{parent}/{uuid:guid}", (ManagedHost host, DeviceListing devices, string parent, Guid uuid) =>
         {
             host.Manager.Undefine(uuid, parent);
+            devices.View.Refresh([new HostChange.DefinitionChanged(parent, uuid)]);
             return TypedResults.NoContent();
         });
 
@@ -72,8 +81,12 @@ internal static class Api
         v1.MapPost("/plan", async (ManagedHost host, HttpRequest request) =>
             TypedResults.Ok(host.Planner.Plan(Planner.ParseRequestJson(await ReadBodyAsync(request), Body))))
             .WithMetadata(new RequiredRole(Role.Read));
-        v1.MapPost("/apply", async (ManagedHost host, HttpRequest request) =>
-            TypedResults.Ok(host.Provisioning.Apply(Plan.Parse(await ReadBodyAsync(request), Body))));
+        v1.MapPost("/apply", async (ManagedHost host, HostView view, HttpRequest request) =>
+        {
+            var made = host.Provisioning.Apply(Plan.Parse(await ReadBodyAsync(request), Body));
+            view.Refresh(made.SelectMany(device => new HostChange[] { new HostChange.DefinitionChanged(device.Parent, device.Uuid), new HostChange.DeviceChanged(device.Uuid, device.Parent) }));
+            return TypedResults.Ok(made);
+        });
 
         v1.MapGet("/groups", (ManagedHost host) =>
             TypedResults.Ok<IReadOnlyList<GroupView>>([.. host.Groups.Names().Select(name => new GroupView(name, host.Groups.Members(name)))]));
@@ -90,8 +103,8 @@ internal static class Api
         v1.MapGet("/reconcile", (ReconcileService reconciler) => TypedResults.Ok(reconciler.View));
         v1.MapPost("/reconcile", async (ReconcileService reconciler) => TypedResults.Ok(await reconciler.RunNowAsync()));
         v1.MapGet("/openapi.json", () => TypedResults.Bytes(s_openApi.Value, "application/json"));
-        v1.MapPost("/groups/{name}/start", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StartGroup(name)));
-        v1.MapPost("/groups/{name}/stop", (ManagedHost host, string name) => TypedResults.Ok(host.Provisioning.StopGroup(name)));
+        v1.MapPost("/groups/{name}/start", (ManagedHost host, HostView view, string name) => TypedResults.Ok(Changed(view, host.Provisioning.StartGroup(name))));
+        v1.MapPost("/groups/{name}/stop", (ManagedHost host, HostView view, string name) => TypedResults.Ok(Changed(view, host.Provisioning.StopGroup(name))));
     }
 
     // A subscriber's events as server-sent events with their ids, until the client goes, the hub lets it go or the
@@ -158,16 +171,16 @@ internal static class Api
     private static SseItem<AgentEvent> Item(AgentEvent published) =>
         new(published, published.Type) { EventId = published.Id == 0 ? null : published.Id.ToString(CultureInfo.InvariantCulture) };
 
-    private static IReadOnlyList<ParentView> Parents(ManagedHost host, string? name) =>
-        [.. host.Inventory.Types(name).Select(parent => Views.Parent(parent.Parent, parent.Types, host.CapacityModels.TryLoad(parent.Parent)))];
 
-    private static IReadOnlyList<DeviceView> Devices(ManagedHost host)
+    private static IReadOnlyList<ParentView> Parents(ManagedHost host, HostView view, string? name) =>
+        [.. view.Current.Types(name).Select(parent => Views.Parent(parent.Parent, parent.Types, host.CapacityModels.TryLoad(parent.Parent)))];
+
+    // The devices a group start or stop changed, read into the view.
+    private static IReadOnlyList<Guid> Changed(HostView view, IReadOnlyList<Guid> devices)
     {
-        var groups = host.Groups.Names().SelectMany(name => host.Groups.Members(name).Select(uuid => (Uuid: uuid, Name: name))).ToLookup(member => member.Uuid, member => member.Name);
-        return Views.Devices(host.Inventory.Active(), host.Inventory.Defined(), groups);
+        view.Refresh(devices.Select(uuid => new HostChange.DeviceChanged(uuid, null)));
+        return devices;
     }
-
-    private static IReadOnlyList<DeviceView> DevicesOf(ManagedHost host, Guid uuid) => [.. Devices(host).Where(device => device.Uuid == uuid)];
 
     private static IResult NotFound(string detail) => Problems.Result(StatusCodes.Status404NotFound, detail);
 

@@ -7,10 +7,13 @@ namespace Mdevkit.Agent;
 /// The kernel's changes as udev passes them on: a listener on the udev netlink group, in the root's own
 /// network namespace when it has one (a simulated host sends there), else in the agent's.
 /// </summary>
-internal sealed class UdevEventSource(ManagedHost host, EventHub hub, ILogger<UdevEventSource> logger) : BackgroundService
+internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub hub, ILogger<UdevEventSource> logger) : BackgroundService
 {
     // How often the listener looks up from an empty socket to see whether the agent is stopping.
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(250);
+
+    // The most messages read into the view at once: a burst becomes one refresh, then its events go out in order.
+    private const int Batch = 256;
 
     /// <summary>Where a root keeps its network namespace, if it has one of its own.</summary>
     public static string NamespaceOf(ManagedHost host) => host.Environment.Sysfs.PathOf(MdevkitPaths.NetworkNamespace);
@@ -20,22 +23,40 @@ internal sealed class UdevEventSource(ManagedHost host, EventHub hub, ILogger<Ud
         using var socket = File.Exists(NamespaceOf(host))
             ? UeventSocket.OpenIn(NamespaceOf(host), UeventSocket.UdevGroup)
             : UeventSocket.Open(UeventSocket.UdevGroup);
+        // Listening first, then reading: every change from here on has an event that reads it again.
+        view.RefreshAll();
+        var batch = new List<IReadOnlyList<KeyValuePair<string, string>>>();
         while (!stoppingToken.IsCancellationRequested)
         {
-            byte[]? message;
+            var lost = false;
             try
             {
-                message = socket.Receive(s_poll);
+                for (var message = socket.Receive(s_poll); message is not null; message = batch.Count < Batch ? socket.Receive(TimeSpan.Zero) : null)
+                {
+                    if (UdevMessages.TryDecode(message, out var properties))
+                    {
+                        batch.Add(properties);
+                    }
+                }
             }
             catch (SysfsException e) when (e.Errno == Errno.ENOBUFS)
             {
+                lost = true;
+            }
+            // The view first, so that a client reading on an event finds what the event told.
+            view.Refresh(lost ? [new HostChange.EventsLost()] : batch.Select(HostChange.FromUdev).OfType<HostChange>());
+            foreach (var properties in batch)
+            {
+                if (Translate(properties) is { } translated)
+                {
+                    hub.Publish(translated.Type, translated.Uuid, translated.Parent, properties.ToDictionary());
+                }
+            }
+            batch.Clear();
+            if (lost)
+            {
                 Log.EventsLost(logger);
                 hub.Publish("events-lost");
-                continue;
-            }
-            if (message is not null && UdevMessages.TryDecode(message, out var properties) && Translate(properties) is { } translated)
-            {
-                hub.Publish(translated.Type, translated.Uuid, translated.Parent, properties.ToDictionary());
             }
         }
     }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -66,7 +87,7 @@ internal sealed class UdevEventSource(ManagedHost host, EventHub hub, ILogger<Ud
 }
 
 /// <summary>Definitions changed by anyone (a command, a script, an editor): inotify on mdevctl's configuration directory.</summary>
-internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub, ILogger<DefinitionEventSource> logger) : IHostedService, IDisposable
+internal sealed class DefinitionEventSource(ManagedHost host, HostView view, EventHub hub, ILogger<DefinitionEventSource> logger) : IHostedService, IDisposable
 {
     private FileSystemWatcher? _watcher;
 
@@ -81,14 +102,22 @@ internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub, ILog
         _watcher.Created += (_, change) => Changed(change.FullPath);
         _watcher.Changed += (_, change) => Changed(change.FullPath);
         _watcher.Deleted += (_, change) => Changed(change.FullPath);
-        _watcher.Renamed += (_, change) => Changed(change.FullPath);
+        // What was renamed away is gone from where it was.
+        _watcher.Renamed += (_, change) =>
+        {
+            Changed(change.OldFullPath);
+            Changed(change.FullPath);
+        };
         // The watcher lost events (its queue overflowed, or inotify ran out of watches): clients must read again.
         _watcher.Error += (_, failure) =>
         {
             Log.DefinitionEventsLost(logger, failure.GetException().Message);
+            view.RefreshAll();
             hub.Publish("events-lost");
         };
         _watcher.EnableRaisingEvents = true;
+        // Watching first, then reading: every definition written from here on has an event that reads it again.
+        view.RefreshAll();
         return Task.CompletedTask;
     }
 
@@ -107,9 +136,17 @@ internal sealed class DefinitionEventSource(ManagedHost host, EventHub hub, ILog
         var relative = Path.GetRelativePath(host.Environment.ConfigDirectory, path).Split('/');
         if (relative is [var parent, var name] && parent != MdevctlEnvironment.ScriptsDirectoryName && MdevUuid.TryParse(name, out var uuid))
         {
+            view.Refresh([new HostChange.DefinitionChanged(parent, uuid)]);
             hub.Publish("definition-changed", uuid, parent);
+            return;
         }
-        else if (relative is [var newParent] && newParent != MdevctlEnvironment.ScriptsDirectoryName && Directory.Exists(path))
+        if (relative is not [var directory] || directory == MdevctlEnvironment.ScriptsDirectoryName)
+        {
+            return;
+        }
+        // A parent's directory made, removed or renamed: its definitions came or went with it.
+        view.Refresh([new HostChange.DefinitionDirectoryChanged(directory)]);
+        if (Directory.Exists(path))
         {
             try
             {

@@ -25,6 +25,33 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
     /// <exception cref="ConfigException">A definition file is not valid; nothing is returned then, as in mdevctl.</exception>
     public IReadOnlyList<Definition> Load(string? parent = null, Guid? uuid = null)
     {
+        var files = Files(parent, uuid);
+        // The first bad file in order is the one reported, as when they are read one after the other; warnings
+        // come in that order too, after the parallel reads.
+        var configs = new DeviceConfig?[files.Count];
+        var notRegular = new bool[files.Count];
+        AllCores.For(files.Count, i => configs[i] = Read(files[i].Path, out notRegular[i]));
+        var loaded = new List<Definition>(files.Count);
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (notRegular[i])
+            {
+                WarnNotRegular(files[i].Path);
+            }
+            else if (configs[i] is { } config)
+            {
+                loaded.Add(new Definition(files[i].Parent, files[i].Uuid, config));
+            }
+        }
+        return loaded;
+    }
+
+    /// <summary>
+    /// The files that name definitions, parents in byte order, devices by UUID text, with a warning for each entry
+    /// that cannot name one (a parent directory that is no parent name, a file that is no lowercase UUID).
+    /// </summary>
+    internal List<(string Parent, Guid Uuid, string Path)> Files(string? parent, Guid? uuid)
+    {
         var files = new List<(string Parent, Guid Uuid, string Path)>();
         foreach (var parentDirectory in EntriesUnlessVanished(Directory.GetDirectories, environment.ConfigDirectory).Order(StringComparer.Ordinal))
         {
@@ -66,24 +93,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
                 files.Add((parentName, fileUuid, file));
             }
         }
-        // The first bad file in order is the one reported, as when they are read one after the other; warnings
-        // come in that order too, after the parallel reads.
-        var configs = new DeviceConfig?[files.Count];
-        var notRegular = new bool[files.Count];
-        AllCores.For(files.Count, i => configs[i] = Read(files[i].Path, out notRegular[i]));
-        var loaded = new List<Definition>(files.Count);
-        for (var i = 0; i < files.Count; i++)
-        {
-            if (notRegular[i])
-            {
-                WarnNotRegular(files[i].Path);
-            }
-            else if (configs[i] is { } config)
-            {
-                loaded.Add(new Definition(files[i].Parent, files[i].Uuid, config));
-            }
-        }
-        return loaded;
+        return files;
     }
 
     /// <summary>Reads the one definition of (<paramref name="parent"/>, <paramref name="uuid"/>), if there is one.</summary>
@@ -149,7 +159,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
 
     // null when the file vanished since it was listed, or (notRegularFile) when it is not a regular file. A
     // definition that cannot be read or parsed is reported with its file, so that it can be found and mended.
-    private static DeviceConfig? Read(string path, out bool notRegularFile)
+    internal static DeviceConfig? Read(string path, out bool notRegularFile)
     {
         notRegularFile = false;
         string text;
@@ -179,7 +189,7 @@ public sealed class DefinitionStore(MdevctlEnvironment environment)
         }
     }
 
-    private void WarnNotRegular(string path) => environment.Warn($"Skipping '{path}': not a regular file, so not a definition");
+    internal void WarnNotRegular(string path) => environment.Warn($"Skipping '{path}': not a regular file, so not a definition");
 
     // A directory's entries; none when it vanished (or never was), which a listing takes as it takes an empty one.
     private static string[] EntriesUnlessVanished(Func<string, string[]> list, string directory)

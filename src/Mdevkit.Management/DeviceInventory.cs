@@ -29,15 +29,10 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
             ? _kernel.TryGetActive(wanted, out var one) ? [one] : []
             : SysfsReads.Read(_kernel.Active);
         var devices = running.Where(device => parent is null || device.Parent == parent).ToArray();
-        var found = new ListedDevice[devices.Length];
-        AllCores.For(devices.Length, i =>
-        {
-            var (defined, autoStart) = DefinitionOf(devices[i]);
-            found[i] = new ListedDevice(devices[i].Uuid, devices[i].Parent, new DeviceConfig(devices[i].Type, autoStart, []), IsActive: true, IsDefined: defined);
-        });
+        var definedOn = new (bool Defined, bool AutoStart)[devices.Length];
+        AllCores.For(devices.Length, i => definedOn[i] = DefinitionOf(devices[i]));
         // Callout scripts run one after the other, as mdevctl runs them.
-        var listed = found.Select(device => device with { Config = device.Config with { Attributes = AttributesFromCallout(new Definition(device.Parent, device.Uuid, device.Config)) } });
-        return Sorted(listed);
+        return Sorted(devices.Select((device, i) => ListActive(device, definedOn[i].Defined, definedOn[i].AutoStart)));
     }
 
     /// <summary>The defined devices; <c>(active)</c> when the UUID runs on the same parent with the same type.</summary>
@@ -62,33 +57,13 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
         {
             var names = _kernel.ParentNames().Where(name => parent is null || name == parent).ToArray();
             var types = new IReadOnlyList<MdevTypeInfo>?[names.Length];
-            AllCores.For(names.Length, i => types[i] = TypesUnlessUnplugged(names[i]));
+            AllCores.For(names.Length, i => types[i] = _kernel.TypesUnlessUnplugged(names[i]));
             return [.. names.Zip(types).Where(pair => pair.Second is not null).Select(pair => (pair.First, pair.Second!))];
         }
         catch (SysfsException e)
         {
             // mdevctl names only the operating system's error here, not the file.
             throw new MdevctlException(MdevctlException.OsError(e.Errno));
-        }
-    }
-
-    // A parent that fails to read and is gone was unplugged meanwhile, as a vanishing device is. One that is
-    // there again may have been unplugged and re-plugged in between: it is read once more, and then fails for real.
-    private IReadOnlyList<MdevTypeInfo>? TypesUnlessUnplugged(string parent)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return _kernel.Types(parent);
-            }
-            catch (SysfsException) when (!_kernel.ParentExists(parent))
-            {
-                return null;
-            }
-            catch (SysfsException) when (attempt == 1)
-            {
-            }
         }
     }
 
@@ -110,20 +85,24 @@ public sealed class DeviceInventory(MdevctlEnvironment environment, DefinitionSt
         }
     }
 
-    // A script that fails or answers nonsense does not spoil the listing, as in mdevctl.
-    private IReadOnlyList<KeyValuePair<string, string>> AttributesFromCallout(Definition device)
+    /// <summary>An active device as <see cref="Active"/> lists it, given whether it is defined on its parent (and its start mode there).</summary>
+    internal ListedDevice ListActive(ActiveDevice device, bool defined, bool autoStart) =>
+        WithCalloutAttributes(new ListedDevice(device.Uuid, device.Parent, new DeviceConfig(device.Type, autoStart, []), IsActive: true, IsDefined: defined));
+
+    // The attributes a callout script tells; a script that fails or answers nonsense does not spoil the listing, as in mdevctl.
+    private ListedDevice WithCalloutAttributes(ListedDevice device)
     {
         try
         {
-            return callouts.GetAttributes(device) ?? [];
+            return device with { Config = device.Config with { Attributes = callouts.GetAttributes(new Definition(device.Parent, device.Uuid, device.Config)) ?? [] } };
         }
         catch (MdevctlException)
         {
-            return [];
+            return device;
         }
     }
 
     // Parents by byte order, then devices by UUID: the UUID's bytes, which is its lowercase text order.
-    private static List<ListedDevice> Sorted(IEnumerable<ListedDevice> devices) =>
+    internal static List<ListedDevice> Sorted(IEnumerable<ListedDevice> devices) =>
         [.. devices.OrderBy(device => device.Parent, StringComparer.Ordinal).ThenBy(device => MdevUuid.Format(device.Uuid), StringComparer.Ordinal)];
 }

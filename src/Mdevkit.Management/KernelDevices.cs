@@ -94,6 +94,33 @@ public sealed class KernelDevices
     /// <exception cref="SysfsException">As <see cref="SysfsRoot.GetTypes"/>.</exception>
     public IReadOnlyList<MdevTypeInfo> Types(string parent) => IsVendorSlot(parent) ? _vendor!.Types(parent) : Sysfs.GetTypes(parent);
 
+    // A parent that fails to read and is gone was unplugged meanwhile, as a vanishing device is. One that is
+    // there again may have been unplugged and re-plugged in between: it is read once more, and then fails for real.
+    internal IReadOnlyList<MdevTypeInfo>? TypesUnlessUnplugged(string parent)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Types(parent);
+            }
+            catch (SysfsException) when (!ParentExists(parent))
+            {
+                return null;
+            }
+            catch (SysfsException) when (attempt == 1)
+            {
+            }
+        }
+    }
+
+    /// <summary>The vGPU on a vendor-specific VFIO slot, if it has one.</summary>
+    internal bool TryGetVendorDevice(string slot, out ActiveDevice device)
+    {
+        device = null!;
+        return _vendor is not null && _vendor.TryGetActive(slot, out device);
+    }
+
     /// <summary>The devices that run now: mdev's in their bus order, then the vendor-specific ones by function.</summary>
     public IReadOnlyList<ActiveDevice> Active() =>
         _vendor is null ? Sysfs.GetActiveDevices() : [.. Sysfs.GetActiveDevices(), .. _vendor.Active()];

@@ -57,6 +57,8 @@ public static class SysfsNames
     public const string NvidiaCreatableVgpuTypes = "nvidia/creatable_vgpu_types";
     /// <summary>Read-write attribute of the same virtual function: its vGPU's type id, <c>0</c> for none; writing an id creates, <c>0</c> destroys.</summary>
     public const string NvidiaCurrentVgpuType = "nvidia/current_vgpu_type";
+    /// <summary>Directory of a device's VFIO character devices (<c>vfio-dev/vfioN</c>), where a vendor-specific VFIO vGPU appears.</summary>
+    public const string VfioDevClass = "vfio-dev";
 }
 
 /// <summary>Root-relative paths of the directories mdev consumers scan (no leading slash, so they join onto any root).</summary>

@@ -1,0 +1,418 @@
+using System.Collections.Immutable;
+using Mdevkit.Sysfs;
+
+namespace Mdevkit.Management;
+
+/// <summary>What made part of a <see cref="HostView"/> stale, as an event tells it.</summary>
+public abstract record HostChange
+{
+    private HostChange()
+    {
+    }
+
+    /// <summary>A device appeared, went or changed; its parent's availability (and that of parents sharing its physical device) with it.</summary>
+    /// <param name="Uuid">The device.</param>
+    /// <param name="Parent">The parent the event names, if any.</param>
+    public sealed record DeviceChanged(Guid Uuid, string? Parent) : HostChange;
+
+    /// <summary>A device that may be a parent was registered, unregistered, plugged, unplugged, bound or unbound.</summary>
+    public sealed record ParentChanged(string Name) : HostChange;
+
+    /// <summary>The definition file of (<paramref name="Parent"/>, <paramref name="Uuid"/>) was written, replaced or removed.</summary>
+    public sealed record DefinitionChanged(string Parent, Guid Uuid) : HostChange;
+
+    /// <summary>A parent's directory of definitions appeared, went or was renamed.</summary>
+    public sealed record DefinitionDirectoryChanged(string Parent) : HostChange;
+
+    /// <summary>Events were lost: anything may have changed.</summary>
+    public sealed record EventsLost : HostChange;
+
+    /// <summary>
+    /// What a udev event (the kernel's, as udev passes it on) makes stale: an mdev's add, remove or change is that
+    /// device; a vendor-specific VFIO vGPU's character device is its slot; any other device may be a parent.
+    /// </summary>
+    /// <param name="properties">The event's properties (<c>DEVPATH</c>, <c>SUBSYSTEM</c>…).</param>
+    /// <returns>The change, or null when the event names no device.</returns>
+    public static HostChange? FromUdev(IReadOnlyList<KeyValuePair<string, string>> properties)
+    {
+        string? subsystem = null;
+        string[] path = [];
+        foreach (var (key, value) in properties)
+        {
+            if (key == "SUBSYSTEM")
+            {
+                subsystem = value;
+            }
+            else if (key == "DEVPATH")
+            {
+                path = value.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+        return path switch
+        {
+            [.., var parent, var name] when subsystem == "mdev" && MdevUuid.TryParse(name, out var uuid) => new DeviceChanged(uuid, parent),
+            [.., var function, SysfsNames.VfioDevClass, _] => new ParentChanged(function),
+            [.., var device] => new ParentChanged(device),
+            [] => null,
+        };
+    }
+}
+
+/// <summary>
+/// The host as listings show it (parents and their types, running devices, definitions), kept in memory and
+/// brought up to date one device, parent or definition at a time from what events say changed, so that reads
+/// do not scan sysfs. Its answers are those of <see cref="DeviceInventory"/> at the time of the last refresh.
+/// </summary>
+/// <remarks>
+/// Readers take <see cref="Current"/>, an immutable snapshot, and never wait. Refreshes run one at a time and
+/// read the host only once they run: a change that happens while a refresh (even a full scan) is under way is
+/// told by its event afterwards and read again then, so no entry stays older than the last event about it.
+/// </remarks>
+public sealed class HostView(ManagedHost host)
+{
+    private readonly Lock _refreshing = new();
+    private HostSnapshot? _current;
+
+    private KernelDevices Kernel => host.Kernel;
+
+    /// <summary>The latest snapshot; the first read scans the whole host.</summary>
+    /// <remarks>
+    /// NVIDIA's vendor-specific VFIO vGPUs come and go without a uevent (a write to <c>current_vgpu_type</c>): a
+    /// host with such slots has them read again on each read, with what they share.
+    /// </remarks>
+    public HostSnapshot Current
+    {
+        get
+        {
+            var current = Volatile.Read(ref _current) ?? Refresh([]);
+            return current.VendorSlots.Count == 0 ? current : Refresh(current.VendorSlots.Select(slot => new HostChange.ParentChanged(slot)));
+        }
+    }
+
+    /// <summary>Reads again what <paramref name="changes"/> made stale, and publishes the result as one new snapshot.</summary>
+    /// <returns>The new snapshot.</returns>
+    public HostSnapshot Refresh(IEnumerable<HostChange> changes)
+    {
+        var stale = changes.ToList();
+        lock (_refreshing)
+        {
+            var current = _current;
+            if (current is not null && stale.Count == 0)
+            {
+                return current;
+            }
+            HostSnapshot next;
+            try
+            {
+                next = current is null || current.Failure is not null || stale.Any(change => change is HostChange.EventsLost)
+                    ? Scan()
+                    : Update(current, stale);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or MdevctlException)
+            {
+                // Part of the host could not be read: the whole is read again, and failing that, reads tell why.
+                next = Scan();
+            }
+            Volatile.Write(ref _current, next);
+            return next;
+        }
+    }
+
+    /// <summary>Scans the whole host again, as at start and after lost events.</summary>
+    public HostSnapshot RefreshAll() => Refresh([new HostChange.EventsLost()]);
+
+    private HostSnapshot Scan()
+    {
+        try
+        {
+            var definitions = ImmutableSortedDictionary.CreateBuilder<DefinitionKey, DefinitionEntry>(DefinitionKey.Order);
+            AddDefinitions(definitions, host.Definitions.Files(null, null));
+            var names = Kernel.ParentNames();
+            var parents = ImmutableSortedDictionary.CreateBuilder<string, ParentEntry>(StringComparer.Ordinal);
+            foreach (var (name, entry) in names.Zip(ReadParents(names)))
+            {
+                if (entry is not null)
+                {
+                    parents[name] = entry;
+                }
+            }
+            var active = ImmutableDictionary.CreateBuilder<Guid, ListedDevice>();
+            foreach (var device in Kernel.Active())
+            {
+                active[device.Uuid] = List(device, definitions);
+            }
+            return new HostSnapshot(parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MdevctlException)
+        {
+            var failure = e switch
+            {
+                MdevctlException refused => refused,
+                SysfsException sysfs => new MdevctlException($"{sysfs.Path}: {MdevctlException.OsError(sysfs.Errno)}"),
+                _ => MdevctlException.Wrap("Unable to read the host", e),
+            };
+            return new HostSnapshot(ImmutableSortedDictionary<string, ParentEntry>.Empty, ImmutableDictionary<Guid, ListedDevice>.Empty,
+                ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Empty, failure);
+        }
+    }
+
+    private HostSnapshot Update(HostSnapshot current, List<HostChange> changes)
+    {
+        var definitions = current.Definitions.ToBuilder();
+        var active = current.Active.ToBuilder();
+        var parents = current.Parents.ToBuilder();
+        var devices = new HashSet<Guid>();
+        var availability = new HashSet<string>(StringComparer.Ordinal);
+        var registrations = new HashSet<string>(StringComparer.Ordinal);
+
+        // Definitions first: how a running device is listed depends on its definition.
+        foreach (var change in changes)
+        {
+            var (parent, uuid) = change switch
+            {
+                HostChange.DefinitionChanged defined => (defined.Parent, (Guid?)defined.Uuid),
+                HostChange.DefinitionDirectoryChanged directory => (directory.Parent, null),
+                _ => (null, null),
+            };
+            if (parent is null || parent == MdevctlEnvironment.ScriptsDirectoryName || !SysfsRoot.IsPathComponent(parent))
+            {
+                continue;
+            }
+            var gone = definitions.Keys.Where(key => key.Parent == parent && (uuid is null || key.Uuid == uuid)).ToList();
+            definitions.RemoveRange(gone);
+            var files = host.Definitions.Files(parent, uuid);
+            AddDefinitions(definitions, files);
+            devices.UnionWith(gone.Select(key => key.Uuid).Concat(files.Select(file => file.Uuid)).Where(active.ContainsKey));
+        }
+        foreach (var change in changes)
+        {
+            if (change is HostChange.DeviceChanged device)
+            {
+                devices.Add(device.Uuid);
+                availability.Add(device.Parent ?? "");
+            }
+            else if (change is HostChange.ParentChanged parent)
+            {
+                registrations.Add(parent.Name);
+                // Its devices go with it when it goes.
+                devices.UnionWith(active.Values.Where(listed => listed.Parent == parent.Name).Select(listed => listed.Uuid));
+            }
+        }
+
+        foreach (var uuid in devices)
+        {
+            if (active.TryGetValue(uuid, out var old))
+            {
+                availability.Add(old.Parent);
+                active.Remove(uuid);
+            }
+            if (Kernel.TryGetActive(uuid, out var running))
+            {
+                availability.Add(running.Parent);
+                active[uuid] = List(running, definitions);
+            }
+        }
+        foreach (var slot in registrations.Where(Kernel.IsVendorSlot))
+        {
+            // Its vGPU and the record that names it change together under the root's lock: read them under it too.
+            using var rootLock = RootLock.Acquire(host.Environment);
+            foreach (var stale in active.Values.Where(listed => listed.Parent == slot).ToList())
+            {
+                active.Remove(stale.Uuid);
+            }
+            if (Kernel.TryGetVendorDevice(slot, out var vgpu))
+            {
+                active[vgpu.Uuid] = List(vgpu, definitions);
+            }
+        }
+
+        availability.UnionWith(registrations);
+        availability.Remove("");
+        var names = WithSharers(availability, parents).ToList();
+        foreach (var (name, entry) in names.Zip(ReadParents(names)))
+        {
+            if (entry is null)
+            {
+                parents.Remove(name);
+            }
+            else
+            {
+                parents[name] = entry;
+            }
+        }
+        return new HostSnapshot(parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null);
+    }
+
+    // Parents of one physical device share its capacity (the virtual functions of an SR-IOV GPU): a device made
+    // on one changes what the others offer, without an event of theirs.
+    private IEnumerable<string> WithSharers(IEnumerable<string> names, IReadOnlyDictionary<string, ParentEntry> parents)
+    {
+        var physical = names.Select(name => PhysicalFunctionOf(name) ?? name).ToHashSet(StringComparer.Ordinal);
+        return names.Concat(parents.Where(parent => physical.Contains(parent.Value.PhysicalFunction ?? parent.Key)).Select(parent => parent.Key))
+            .Distinct(StringComparer.Ordinal);
+    }
+
+    // Each parent's types, or null for one that is not (or no longer) a parent.
+    private ParentEntry?[] ReadParents(IReadOnlyList<string> names)
+    {
+        var entries = new ParentEntry?[names.Count];
+        AllCores.For(names.Count, i =>
+        {
+            try
+            {
+                entries[i] = Kernel.ParentExists(names[i]) && Kernel.TypesUnlessUnplugged(names[i]) is { } types
+                    ? new ParentEntry(types, null, PhysicalFunctionOf(names[i]), Kernel.IsVendorSlot(names[i]))
+                    : null;
+            }
+            catch (SysfsException e)
+            {
+                entries[i] = new ParentEntry([], e.Errno, PhysicalFunctionOf(names[i]), Kernel.IsVendorSlot(names[i]));
+            }
+        });
+        return entries;
+    }
+
+    private string? PhysicalFunctionOf(string parent)
+    {
+        try
+        {
+            return PciAddress.TryParse(parent, out _) ? host.Environment.Sysfs.GetPhysicalFunction(parent) : null;
+        }
+        catch (SysfsException)
+        {
+            return null;
+        }
+    }
+
+    // Reads definition files in parallel; a file that vanished or is no regular file is left out, one that is not
+    // valid is kept as its error, which a listing of definitions then reports.
+    private void AddDefinitions(ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Builder definitions, List<(string Parent, Guid Uuid, string Path)> files)
+    {
+        var entries = new DefinitionEntry?[files.Count];
+        var notRegular = new bool[files.Count];
+        AllCores.For(files.Count, i =>
+        {
+            var (parent, uuid, path) = files[i];
+            try
+            {
+                entries[i] = DefinitionStore.Read(path, out notRegular[i]) is { } config ? new DefinitionEntry(new Definition(parent, uuid, config), null) : null;
+            }
+            catch (ConfigException e)
+            {
+                entries[i] = new DefinitionEntry(null, e);
+            }
+        });
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (notRegular[i])
+            {
+                host.Definitions.WarnNotRegular(files[i].Path);
+            }
+            else if (entries[i] is { } entry)
+            {
+                definitions[new DefinitionKey(files[i].Parent, files[i].Uuid)] = entry;
+            }
+        }
+    }
+
+    // A running device as Active lists it: defined (and its start mode) from a definition on its parent; one that
+    // cannot be read still counts as defined, with manual start.
+    private ListedDevice List(ActiveDevice device, ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Builder definitions) =>
+        definitions.TryGetValue(new DefinitionKey(device.Parent, device.Uuid), out var entry)
+            ? host.Inventory.ListActive(device, defined: true, autoStart: entry.Definition?.Config.AutoStart ?? false)
+            : host.Inventory.ListActive(device, defined: false, autoStart: false);
+}
+
+/// <summary>A definition's place: its parent, then its UUID, ordered as listings order them (bytes, then UUID text).</summary>
+internal readonly record struct DefinitionKey(string Parent, Guid Uuid)
+{
+    public static readonly IComparer<DefinitionKey> Order = Comparer<DefinitionKey>.Create(static (a, b) =>
+        string.CompareOrdinal(a.Parent, b.Parent) is var byParent and not 0 ? byParent : string.CompareOrdinal(MdevUuid.Format(a.Uuid), MdevUuid.Format(b.Uuid)));
+}
+
+/// <summary>A definition file: what it defines, or why it cannot be read.</summary>
+internal sealed record DefinitionEntry(Definition? Definition, ConfigException? Error);
+
+/// <summary>
+/// A parent: its types, or the errno reading them failed with; its physical function, when it is a virtual one; and
+/// whether it is a vendor-specific VFIO slot.
+/// </summary>
+internal sealed record ParentEntry(IReadOnlyList<MdevTypeInfo> Types, Errno? Failure, string? PhysicalFunction, bool VendorSlot);
+
+/// <summary>One immutable state of a <see cref="HostView"/>, answering as <see cref="DeviceInventory"/> answered when it was taken.</summary>
+public sealed class HostSnapshot
+{
+    private IReadOnlyList<ListedDevice>? _active;
+    private IReadOnlyList<ListedDevice>? _defined;
+    private IReadOnlyList<string>? _vendorSlots;
+
+    internal HostSnapshot(ImmutableSortedDictionary<string, ParentEntry> parents, ImmutableDictionary<Guid, ListedDevice> active,
+        ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> definitions, MdevctlException? failure)
+    {
+        Parents = parents;
+        Active = active;
+        Definitions = definitions;
+        Failure = failure;
+    }
+
+    internal ImmutableSortedDictionary<string, ParentEntry> Parents { get; }
+
+    internal ImmutableDictionary<Guid, ListedDevice> Active { get; }
+
+    internal ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> Definitions { get; }
+
+    /// <summary>The parents that are vendor-specific VFIO slots.</summary>
+    internal IReadOnlyList<string> VendorSlots => _vendorSlots ??= [.. Parents.Where(parent => parent.Value.VendorSlot).Select(parent => parent.Key)];
+
+    /// <summary>Why the host could not be read at all (sysfs itself failed), if it could not.</summary>
+    internal MdevctlException? Failure { get; }
+
+    /// <summary>As <see cref="DeviceInventory.Types"/>.</summary>
+    /// <exception cref="MdevctlException">A parent's types could not be read.</exception>
+    public IReadOnlyList<(string Parent, IReadOnlyList<MdevTypeInfo> Types)> Types(string? parent = null)
+    {
+        ThrowIfFailed();
+        var parents = parent is null ? Parents : Parents.Where(entry => entry.Key == parent);
+        if (parents.FirstOrDefault(entry => entry.Value.Failure is not null).Value is { Failure: { } errno })
+        {
+            throw new MdevctlException(MdevctlException.OsError(errno));
+        }
+        return [.. parents.Select(entry => (entry.Key, entry.Value.Types))];
+    }
+
+    /// <summary>As <see cref="DeviceInventory.Active"/> with no filter.</summary>
+    /// <exception cref="MdevctlException">Sysfs could not be read.</exception>
+    public IReadOnlyList<ListedDevice> ActiveDevices()
+    {
+        ThrowIfFailed();
+        return _active ??= DeviceInventory.Sorted(Active.Values);
+    }
+
+    /// <summary>As <see cref="DeviceInventory.Defined"/> with no filter.</summary>
+    /// <exception cref="MdevctlException">Sysfs could not be read, or a definition is not valid (the first in order).</exception>
+    public IReadOnlyList<ListedDevice> DefinedDevices()
+    {
+        ThrowIfFailed();
+        if (_defined is { } defined)
+        {
+            return defined;
+        }
+        if (Definitions.Values.FirstOrDefault(entry => entry.Error is not null)?.Error is { } error)
+        {
+            throw error;
+        }
+        return _defined = [.. Definitions.Values.Select(entry => entry.Definition!).Select(definition =>
+        {
+            var running = Active.TryGetValue(definition.Uuid, out var device) && device.Parent == definition.Parent && device.Config.MdevType == definition.Config.MdevType;
+            return new ListedDevice(definition.Uuid, definition.Parent, definition.Config, running, IsDefined: true);
+        })];
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (Failure is not null)
+        {
+            throw Failure;
+        }
+    }
+}

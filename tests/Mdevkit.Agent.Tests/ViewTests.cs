@@ -1,0 +1,134 @@
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Mdevkit.Management;
+
+namespace Mdevkit.Agent.Tests;
+
+/// <summary>
+/// The view the agent answers reads from: after changes made around it at once (through the mount, through the
+/// definitions directory, through the API), a hotplug and a reboot, it answers exactly as a fresh scan does.
+/// </summary>
+public sealed class ViewTests : IAsyncLifetime
+{
+    private const string Definition = """{"mdev_type":"mtty-1","start":"manual","attrs":[]}""";
+    private AgentFixture _agent = null!;
+
+    public async ValueTask InitializeAsync() => _agent = await AgentFixture.StartAsync(owner: nameof(ViewTests));
+
+    public ValueTask DisposeAsync() => _agent.DisposeAsync();
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private static string Create(AgentFixture agent, string parent, string type) => Path.Join(agent.Root.Sys, $"class/mdev_bus/{parent}/mdev_supported_types/{type}/create");
+
+    private static async Task<IAsyncEnumerator<SseItem<string>>> EventsAsync(AgentFixture agent)
+    {
+        var response = await agent.Client.GetAsync("/v1/events", HttpCompletionOption.ResponseHeadersRead, Cancellation);
+        return SseParser.Create(await response.Content.ReadAsStreamAsync(Cancellation)).EnumerateAsync(Cancellation).GetAsyncEnumerator(Cancellation);
+    }
+
+    [Fact]
+    public async Task View_AfterConcurrentChangesHotplugAndReboot_AnswersAsAFreshScan()
+    {
+        await using var received = await EventsAsync(_agent);
+        await AssertAnswersAsAFreshScanAsync(_agent, received, "at start");
+
+        // Six writers at once, each making, removing, defining and undefining devices its own way.
+        var kinds = new (string Parent, string Type)[] { ("mtty", "mtty-1"), ("mtty", "mtty-2"), ("mdpy", "mdpy-vga"), ("mbochs", "mbochs-small") };
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(writer => Task.Run(async () =>
+        {
+            for (var round = 0; round < 6; round++)
+            {
+                var (parent, type) = kinds[(writer + round) % kinds.Length];
+                var uuid = Guid.NewGuid();
+                // A full parent refuses: that is part of the race, not a failure of the test.
+                try
+                {
+                    await File.WriteAllTextAsync(Create(_agent, parent, type), uuid.ToString(), Cancellation);
+                }
+                catch (IOException)
+                {
+                }
+                var definition = Guid.NewGuid();
+                if (writer % 2 == 0)
+                {
+                    using var defined = await _agent.Client.PutAsync($"/v1/definitions/mtty/{definition}", new StringContent(Definition), Cancellation);
+                }
+                else
+                {
+                    Directory.CreateDirectory(Path.Join(_agent.Root.ConfigDirectory, parent));
+                    await File.WriteAllTextAsync(Path.Join(_agent.Root.ConfigDirectory, $"{parent}/{definition}"), Definition.Replace("mtty-1", type, StringComparison.Ordinal), Cancellation);
+                }
+                if (round % 2 == 1)
+                {
+                    try
+                    {
+                        await File.WriteAllTextAsync(Path.Join(_agent.Root.Sys, $"bus/mdev/devices/{uuid}/remove"), "1", Cancellation);
+                    }
+                    catch (IOException)
+                    {
+                    }
+                    File.Delete(Path.Join(_agent.Root.ConfigDirectory, $"{parent}/{definition}"));
+                }
+            }
+        }, Cancellation)));
+        await AssertAnswersAsAFreshScanAsync(_agent, received, "after the burst");
+
+        Assert.Equal(0, (int)_agent.Simulator.Host.Unplug("mdpy"));
+        await AssertAnswersAsAFreshScanAsync(_agent, received, "after mdpy was unplugged");
+        Assert.Equal(0, (int)_agent.Simulator.Host.Plug("mdpy"));
+        await File.WriteAllTextAsync(Create(_agent, "mdpy", "mdpy-xga"), Guid.NewGuid().ToString(), Cancellation);
+        await AssertAnswersAsAFreshScanAsync(_agent, received, "after mdpy came back");
+
+        _agent.Simulator.Host.Reboot();
+        await AssertAnswersAsAFreshScanAsync(_agent, received, "after a reboot");
+    }
+
+    [Fact]
+    public async Task View_OnNvidiasThreeEras_FollowsCapacitySharedByVirtualFunctionsAndVendorVgpus()
+    {
+        await using var agent = await AgentFixture.StartAsync("nvidia-mixed", nameof(ViewTests) + "Nvidia");
+        await using var received = await EventsAsync(agent);
+        // Another process managing the host, as the command line does.
+        var command = new ManagedHost(new MdevctlEnvironment(agent.Root.Directory), TextWriter.Null);
+
+        await File.WriteAllTextAsync(Path.Join(agent.Root.Sys, "bus/pci/devices/0000:41:00.0/sriov_numvfs"), "4", Cancellation);
+        await File.WriteAllTextAsync(Path.Join(agent.Root.Sys, "bus/pci/devices/0000:81:00.0/sriov_numvfs"), "4", Cancellation);
+        await AssertAnswersAsAFreshScanAsync(agent, received, "after virtual functions were enabled", "0000:3e:00.0", "nvidia-11");
+        // A vGPU on one virtual function takes from what the others offer, without an event of theirs.
+        await File.WriteAllTextAsync(Create(agent, "0000:41:00.4", "nvidia-563"), Guid.NewGuid().ToString(), Cancellation);
+        command.Manager.Start(new StartRequest(Guid.NewGuid(), "0000:81:00.5", "nvidia-1155"));
+        await AssertAnswersAsAFreshScanAsync(agent, received, "after vGPUs were made", "0000:3e:00.0", "nvidia-11");
+    }
+
+    // Makes a device and a definition last, waits until the stream tells both (the view is read before an event
+    // goes out, and each source tells in order), then compares the API's answers with a scan of the host now.
+    private static async Task AssertAnswersAsAFreshScanAsync(AgentFixture agent, IAsyncEnumerator<SseItem<string>> received, string when,
+        string parent = "mtty", string type = "mtty-1")
+    {
+        var marker = Guid.NewGuid();
+        Directory.CreateDirectory(Path.Join(agent.Root.ConfigDirectory, parent));
+        await File.WriteAllTextAsync(Path.Join(agent.Root.ConfigDirectory, $"{parent}/{marker}"), Definition.Replace("mtty-1", type, StringComparison.Ordinal), Cancellation);
+        await File.WriteAllTextAsync(Create(agent, parent, type), marker.ToString(), Cancellation);
+        var waiting = new HashSet<string> { "device-added", "definition-changed" };
+        while (waiting.Count > 0)
+        {
+            Assert.True(await received.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60), Cancellation), "the stream ended");
+            var data = JsonDocument.Parse(received.Current.Data).RootElement;
+            Assert.NotEqual("events-lost", received.Current.EventType);
+            if (data.TryGetProperty("uuid", out var uuid) && uuid.GetString() == marker.ToString())
+            {
+                waiting.Remove(received.Current.EventType);
+            }
+        }
+
+        var fresh = new ManagedHost(new MdevctlEnvironment(agent.Root.Directory), TextWriter.Null);
+        var devices = Views.Devices(fresh.Inventory.Active(), fresh.Inventory.Defined(), Array.Empty<Guid>().ToLookup(uuid => uuid, _ => ""));
+        IReadOnlyList<ParentView> parents = [.. fresh.Inventory.Types().Select(parent => Views.Parent(parent.Parent, parent.Types, fresh.CapacityModels.TryLoad(parent.Parent)))];
+        Assert.Equal(Lines(when, JsonSerializer.Serialize(devices, AgentJson.Default.IReadOnlyListDeviceView)), Lines(when, await agent.Client.GetStringAsync("/v1/devices", Cancellation)));
+        Assert.Equal(Lines(when, JsonSerializer.Serialize(parents, AgentJson.Default.IReadOnlyListParentView)), Lines(when, await agent.Client.GetStringAsync("/v1/parents", Cancellation)));
+    }
+
+    // One line per device or parent, so that a difference shows where it is, after a line that says when.
+    private static string[] Lines(string when, string json) => [when, .. json.Replace("},{\"", "},\n{\"", StringComparison.Ordinal).Split('\n')];
+}
