@@ -72,6 +72,20 @@ public sealed class SimRoot(string directory)
         File.SetUnixFileMode(path, MdevkitPaths.SharedDirectoryMode);
     }
 
+    /// <summary>
+    /// Forgets what mdevkit recorded about the running kernel under <c>run/</c>, which a real reboot clears with its
+    /// tmpfs: the names of vendor-VFIO vGPUs and an unfinished transaction's journal. The simulator's own files stay.
+    /// </summary>
+    public void ForgetRunningKernel()
+    {
+        var vgpus = Path.Join(Directory, MdevkitPaths.VendorVgpuDirectory);
+        if (System.IO.Directory.Exists(vgpus))
+        {
+            System.IO.Directory.Delete(vgpus, recursive: true);
+        }
+        File.Delete(Path.Join(Directory, MdevkitPaths.TransactionJournal));
+    }
+
     /// <summary>The mount points the simulator serves: its <c>sys</c> and <c>dev</c>.</summary>
     public IEnumerable<string> MountPoints => [Sys, Dev];
 

@@ -220,6 +220,8 @@ public sealed class SimService : IDisposable
             case ["hotplug", "remove", var parent]:
                 return Reply(Host.Unplug(parent), parent);
             case ["reboot"]:
+                // Before the reboot: devices started on the way back up (an autostart on a VF's bind) keep their records.
+                Root.ForgetRunningKernel();
                 Host.Reboot();
                 return "ok\n";
             case ["down"]:

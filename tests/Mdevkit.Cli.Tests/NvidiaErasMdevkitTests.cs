@@ -104,6 +104,20 @@ public sealed class NvidiaErasMdevkitTests : IDisposable
     }
 
     [Fact]
+    public void Reboot_ForgetsTheNamesOfVgpusThatRan_AsTheTmpfsUnderRunIsGone()
+    {
+        Assert.Equal(0, Mdevkit("start", "-p", Vf0, "-t", "nvidia-1155", "-u", Uuid).ExitCode);
+        var record = _simulator.Join($"run/mdevkit/vgpus/{Vf0}");
+        var recordedBefore = File.Exists(record);
+
+        Assert.Equal(0, _simulator.Control("reboot").ExitCode);
+
+        Assert.True(recordedBefore);
+        Assert.False(File.Exists(record));
+        Assert.Empty(Mdevkit("list").Output);
+    }
+
+    [Fact]
     public void StartAfterAReboot_EnablesAllTheGpusVfsFirst_OnlyUnderTheMdevkitName()
     {
         Assert.Equal(0, Mdevkit("define", "-p", Vf1, "-t", "nvidia-1165", "-u", Uuid).ExitCode);
