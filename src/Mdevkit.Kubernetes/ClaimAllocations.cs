@@ -54,6 +54,18 @@ public sealed class ClaimAllocations(IKubernetes client, string nodeName)
         return new AllocatedDevice(result.Request, result.Pool, result.Device, Attribute(DraNames.ParentAttribute), Attribute(DraNames.TypeAttribute));
     }
 
+    private static string? StatusMessage(string? body)
+    {
+        try
+        {
+            return string.IsNullOrEmpty(body) ? null : System.Text.Json.JsonSerializer.Deserialize(body, StatusSourceGenerationContext.Default.V1Status)?.Message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return body;
+        }
+    }
+
     // The API server's refusal (a Status body) in one line.
     private static async Task<T> Call<T>(ClaimRef claim, string what, Func<Task<T>> call)
     {
@@ -63,7 +75,7 @@ public sealed class ClaimAllocations(IKubernetes client, string nodeName)
         }
         catch (HttpOperationException e)
         {
-            var reason = string.IsNullOrEmpty(e.Response?.Content) ? e.Message : e.Response.Content;
+            var reason = StatusMessage(e.Response?.Content) ?? e.Message;
             throw new ClaimException($"{claim}: the API server refused {what}: {(int?)e.Response?.StatusCode} {reason}", e);
         }
         catch (HttpRequestException e)

@@ -179,7 +179,8 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
     // Removes the files, then the devices this plugin made; a device someone else runs under the UUID is not its own.
     private void RollBack(CheckpointClaim entry)
     {
-        foreach (var file in entry.Files)
+        // File.Delete would throw for a file whose directory was never made.
+        foreach (var file in entry.Files.Where(File.Exists))
         {
             File.Delete(file);
         }

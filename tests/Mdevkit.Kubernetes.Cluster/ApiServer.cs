@@ -251,7 +251,9 @@ public sealed class ApiServer : IAsyncDisposable
     private static IResult Json(object value, int status = StatusCodes.Status200OK) =>
         Results.Text(KubernetesJson.Serialize(value), "application/json", statusCode: status);
 
-    private static IResult Refuse(V1Status status) => Json(status, status.Code ?? StatusCodes.Status400BadRequest);
+    // Status has its own source-generated context in the client; the models' one does not know it.
+    private static IResult Refuse(V1Status status) =>
+        Results.Text(System.Text.Json.JsonSerializer.Serialize(status, StatusSourceGenerationContext.Default.V1Status), "application/json", statusCode: status.Code ?? StatusCodes.Status400BadRequest);
 
     private static V1Status NotFound(string resource, string name) =>
         Failure(StatusCodes.Status404NotFound, "NotFound", $"{resource}.resource.k8s.io \"{name}\" not found");

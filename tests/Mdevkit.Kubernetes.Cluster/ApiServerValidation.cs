@@ -46,13 +46,13 @@ public static partial class ApiServerValidation
         var selections = new[] { spec.NodeName is { Length: > 0 }, spec.NodeSelector is not null, spec.AllNodes == true, spec.PerDeviceNodeSelection == true }.Count(chosen => chosen);
         if (selections != 1)
         {
-            return "spec: Invalid value: exactly one of `nodeName`, `nodeSelector`, `allNodes`, `perDeviceNodeSelection` is required";
+            return "spec: Invalid value: exactly one of nodeName, nodeSelector, allNodes, perDeviceNodeSelection is required";
         }
         var devices = spec.Devices ?? [];
         var counterSets = spec.SharedCounters ?? [];
         if (devices.Count > 0 && counterSets.Count > 0)
         {
-            return "spec: Invalid value: only one of `devices` and `sharedCounters` may be set";
+            return "spec: Invalid value: only one of devices and sharedCounters may be set";
         }
         return ValidateCounterSets(counterSets) ?? ValidateDevices(devices);
     }
