@@ -4,9 +4,10 @@ namespace Mdevkit.Management;
 
 /// <summary>
 /// Whole-file replacement: a temporary file beside the target, flushed, then renamed over it. The temporary
-/// name is random and made with <c>O_EXCL</c>, so no earlier leftover can be in the way.
+/// name is random and made with <c>O_EXCL</c>, so no earlier leftover can be in the way. Public for the hosts that keep
+/// files of their own beside the root (the DRA plugin's checkpoint, CDI specs and device metadata).
 /// </summary>
-internal static partial class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>Writes <paramref name="text"/> as <paramref name="path"/>; the caller holds the root's lock.</summary>
     public static void Write(string path, string text)

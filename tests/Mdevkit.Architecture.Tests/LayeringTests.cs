@@ -15,6 +15,8 @@ public sealed class LayeringTests
         ["Mdevkit.SimHost"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse"],
         // The agent runs on any root through Management; it never simulates.
         ["mdevkitd"] = ["Mdevkit.Management", "Mdevkit.Sysfs"],
+        // The DRA kubelet plugin, like the agent, works on any root through Management.
+        ["mdevkit-dra"] = ["Mdevkit.Management", "Mdevkit.Sysfs"],
         ["mdevkit"] = ["Mdevkit.Management", "Mdevkit.Sysfs", "Mdevkit.Simulation", "Mdevkit.Fuse", "Mdevkit.SimHost"],
     };
 
@@ -45,6 +47,7 @@ public sealed class LayeringTests
         {
             "mdevkit" => "Mdevkit.Cli",
             "mdevkitd" => "Mdevkit.Agent",
+            "mdevkit-dra" => "Mdevkit.Kubernetes",
             var name => name,
         });
 
@@ -63,7 +66,7 @@ public sealed class LayeringTests
         Assert.Empty(others);
     }
 
-    private static bool IsOurs(string name) => name is "mdevkit" or "mdevkitd" || name.StartsWith("Mdevkit.", StringComparison.Ordinal);
+    private static bool IsOurs(string name) => name is "mdevkit" or "mdevkitd" or "mdevkit-dra" || name.StartsWith("Mdevkit.", StringComparison.Ordinal);
 
     private static IEnumerable<Assembly> OurAssemblies() =>
         Directory.GetFiles(AppContext.BaseDirectory, "*.dll")

@@ -1,0 +1,118 @@
+using System.Net.Sockets;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using Mdevkit.Kubernetes.Protos.Registration;
+using V1 = Mdevkit.Kubernetes.Protos.Dra.V1;
+using V1Beta1 = Mdevkit.Kubernetes.Protos.Dra.V1Beta1;
+
+namespace Mdevkit.Kubernetes.Tests;
+
+/// <summary>
+/// The kubelet's side of DRA, on the real protocols over the real Unix sockets: its plugin watcher finds the
+/// registration socket in <c>plugins_registry</c>, asks <c>GetInfo</c>, checks the plugin type and picks the first
+/// service version it knows, tells the plugin it is registered, and then prepares and unprepares claims as the kubelet
+/// does: with its 45-second deadline, asking again for every claim the answer left out.
+/// </summary>
+internal sealed class FakeKubelet(string kubeletDirectory)
+{
+    /// <summary>The DRA service versions this kubelet knows, in the order it prefers them.</summary>
+    public static readonly string[] KnownVersions = ["v1.DRAPlugin", "v1beta1.DRAPlugin"];
+
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(45);
+
+    /// <summary>How many times a claim missing from an answer is asked for again.</summary>
+    private const int Retries = 3;
+
+    /// <summary>Finds the one registration socket, registers the plugin on it, and connects to its DRA service.</summary>
+    public async Task<RegisteredPlugin> RegisterAsync(string[]? knownVersions = null)
+    {
+        var sockets = Directory.GetFiles(Path.Join(kubeletDirectory, "plugins_registry"), "*.sock");
+        var socket = Assert.Single(sockets);
+        using var channel = Channel(socket);
+        var registration = new Registration.RegistrationClient(channel);
+        var info = await registration.GetInfoAsync(new InfoRequest(), deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("DRAPlugin", info.Type);
+        var version = info.SupportedVersions.FirstOrDefault((knownVersions ?? KnownVersions).Contains);
+        if (version is null)
+        {
+            await registration.NotifyRegistrationStatusAsync(new RegistrationStatus { PluginRegistered = false, Error = "no supported version" }, cancellationToken: TestContext.Current.CancellationToken);
+            throw new InvalidOperationException($"the plugin serves none of {string.Join(", ", knownVersions ?? KnownVersions)}");
+        }
+        await registration.NotifyRegistrationStatusAsync(new RegistrationStatus { PluginRegistered = true }, deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken);
+        return new RegisteredPlugin(info, version, Channel(info.Endpoint));
+    }
+
+    public static DateTime Deadline() => DateTime.UtcNow + s_deadline;
+
+    // Every connection of the channel goes to the Unix socket; the address is only the HTTP/2 authority.
+    private static GrpcChannel Channel(string socket) => GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellation) =>
+            {
+                var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellation);
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+                return new NetworkStream(connection, ownsSocket: true);
+            },
+        },
+    });
+
+    /// <summary>A plugin the kubelet registered: its answer to GetInfo, the version picked, and its DRA service.</summary>
+    internal sealed class RegisteredPlugin(PluginInfo info, string version, GrpcChannel channel) : IDisposable
+    {
+        public PluginInfo Info { get; } = info;
+
+        public string Version { get; } = version;
+
+        /// <summary>Prepares the claims on the picked version; each claim's answer, asking again for those left out.</summary>
+        public Task<IReadOnlyDictionary<string, V1.NodePrepareResourceResponse>> PrepareAsync(params V1.Claim[] claims) =>
+            AskAsync<V1.NodePrepareResourceResponse>(claims, async pending =>
+            {
+                var request = new V1.NodePrepareResourcesRequest { Claims = { pending } };
+                return Version == "v1.DRAPlugin"
+                    ? (await new V1.DRAPlugin.DRAPluginClient(channel).NodePrepareResourcesAsync(request, deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken)).Claims
+                    : Carry((await new V1Beta1.DRAPlugin.DRAPluginClient(channel).NodePrepareResourcesAsync(Carry(request, V1Beta1.NodePrepareResourcesRequest.Parser),
+                        deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken)), V1.NodePrepareResourcesResponse.Parser).Claims;
+            });
+
+        /// <summary>Unprepares the claims on the picked version; each claim's answer, asking again for those left out.</summary>
+        public Task<IReadOnlyDictionary<string, V1.NodeUnprepareResourceResponse>> UnprepareAsync(params V1.Claim[] claims) =>
+            AskAsync<V1.NodeUnprepareResourceResponse>(claims, async pending =>
+            {
+                var request = new V1.NodeUnprepareResourcesRequest { Claims = { pending } };
+                return Version == "v1.DRAPlugin"
+                    ? (await new V1.DRAPlugin.DRAPluginClient(channel).NodeUnprepareResourcesAsync(request, deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken)).Claims
+                    : Carry((await new V1Beta1.DRAPlugin.DRAPluginClient(channel).NodeUnprepareResourcesAsync(Carry(request, V1Beta1.NodeUnprepareResourcesRequest.Parser),
+                        deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken)), V1.NodeUnprepareResourcesResponse.Parser).Claims;
+            });
+
+        public void Dispose() => channel.Dispose();
+
+        // The test speaks v1's messages; v1beta1's are the same on the wire.
+        private static T Carry<T>(IMessage message, MessageParser<T> parser) where T : IMessage<T> =>
+            parser.ParseFrom(message.ToByteString());
+
+        private static async Task<IReadOnlyDictionary<string, T>> AskAsync<T>(V1.Claim[] claims, Func<IEnumerable<V1.Claim>, Task<IDictionary<string, T>>> ask)
+        {
+            var answers = new Dictionary<string, T>(StringComparer.Ordinal);
+            for (var attempt = 0; attempt <= Retries && answers.Count < claims.Length; attempt++)
+            {
+                foreach (var (uid, answer) in await ask(claims.Where(claim => !answers.ContainsKey(claim.Uid))))
+                {
+                    answers[uid] = answer;
+                }
+            }
+            Assert.True(answers.Count == claims.Length, $"the plugin left out claims after {Retries} retries: {string.Join(", ", claims.Select(claim => claim.Uid).Except(answers.Keys))}");
+            return answers;
+        }
+    }
+}
