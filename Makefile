@@ -1,7 +1,7 @@
 # Builds mdevkit as a native binary, and installs it (DESTDIR-aware) or packages it for Debian:
 #   make && sudo make install            # into /usr
 #   make install DESTDIR=/tmp/staging    # for packaging
-#   make deb                             # artifacts/deb/mdevkit_*.deb (with mdevkitd) and mdevkit-mdevctl_*.deb
+#   make deb                             # artifacts/deb/mdevkit_*.deb (with mdevkitd and mdevkit-dra) and mdevkit-mdevctl_*.deb
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
@@ -13,13 +13,15 @@ SYSCONFDIR ?= /etc
 RID ?= linux-x64
 PUBLISHED := artifacts/publish/mdevkit
 PUBLISHED_AGENT := artifacts/publish-agent/mdevkitd
+PUBLISHED_DRA := artifacts/publish-dra/mdevkit-dra
 VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 # What the binary is built from; bin/ and obj/ hold build output, which every build rewrites.
-SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' \) -print) \
+SOURCES := $(shell find src \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.proto' \) -print) \
 	Directory.Build.props Directory.Packages.props global.json docs/openapi.json
 
 # Files install writes, and the links that give mdevkit mdevctl's names; uninstall removes only these.
-INSTALLED_FILES = $(SBINDIR)/mdevkit $(COMPLETIONDIR)/mdevkit $(MANDIR)/mdevkit.8 $(UDEVDIR)/60-mdevkit.rules $(SBINDIR)/mdevkitd $(UNITDIR)/mdevkitd.service $(MANDIR)/mdevkitd.8
+INSTALLED_FILES = $(SBINDIR)/mdevkit $(COMPLETIONDIR)/mdevkit $(MANDIR)/mdevkit.8 $(UDEVDIR)/60-mdevkit.rules $(SBINDIR)/mdevkitd $(UNITDIR)/mdevkitd.service $(MANDIR)/mdevkitd.8 \
+	$(SBINDIR)/mdevkit-dra $(MANDIR)/mdevkit-dra.8
 NAME_LINKS = $(SBINDIR)/mdevctl $(SBINDIR)/lsmdev $(COMPLETIONDIR)/mdevctl $(COMPLETIONDIR)/lsmdev $(MANDIR)/mdevctl.8 $(MANDIR)/lsmdev.8
 
 # Installed mdevctl packages (Debian's, or ours) own the mdevctl and lsmdev names and a udev rule of their
@@ -30,9 +32,9 @@ MDEVCTL_PACKAGES = $(if $(DESTDIR),,$(shell dpkg-query -W -f='$${db:Status-Abbre
 DEB_STAGING := artifacts/deb-staging/debian
 DEB_OUTPUT := artifacts/deb
 
-.PHONY: all install install-mdevkit install-agent install-mdevctl-names uninstall deb clean
+.PHONY: all install install-mdevkit install-agent install-dra install-mdevctl-names uninstall deb clean
 
-all: $(PUBLISHED) $(PUBLISHED_AGENT)
+all: $(PUBLISHED) $(PUBLISHED_AGENT) $(PUBLISHED_DRA)
 
 $(PUBLISHED): $(SOURCES)
 	dotnet publish src/Mdevkit.Cli -c Release -r $(RID) -p:PublishAot=true -o artifacts/publish -nologo
@@ -43,7 +45,12 @@ $(PUBLISHED_AGENT): $(SOURCES)
 	dotnet publish src/Mdevkit.Agent -c Release -r $(RID) -p:PublishAot=true -o artifacts/publish-agent -nologo
 	touch $@
 
-install: install-mdevkit install-agent
+# The Kubernetes DRA kubelet plugin; deploy/Containerfile puts this binary into its image.
+$(PUBLISHED_DRA): $(SOURCES)
+	dotnet publish src/Mdevkit.Kubernetes -c Release -r $(RID) -p:PublishAot=true -o artifacts/publish-dra -nologo
+	touch $@
+
+install: install-mdevkit install-agent install-dra
 	@packages='$(strip $(MDEVCTL_PACKAGES))'; \
 	if [ -n "$$packages" ]; then \
 	  echo "make install: skipped the mdevctl and lsmdev names and the udev rule, which the installed $$packages package provides; to have mdevkit take them, run make deb and install artifacts/deb/mdevkit-mdevctl_*.deb (it replaces Debian's mdevctl)"; \
@@ -68,6 +75,11 @@ install-agent: $(PUBLISHED_AGENT)
 	install -D -m 0755 $(PUBLISHED_AGENT) $(DESTDIR)$(SBINDIR)/mdevkitd
 	install -D -m 0644 dist/mdevkitd.8 $(DESTDIR)$(MANDIR)/mdevkitd.8
 	install -D -m 0644 dist/mdevkitd.service $(DESTDIR)$(UNITDIR)/mdevkitd.service
+
+# The DRA kubelet plugin and its man page; on a cluster it runs from its image (deploy/), not from here.
+install-dra: $(PUBLISHED_DRA)
+	install -D -m 0755 $(PUBLISHED_DRA) $(DESTDIR)$(SBINDIR)/mdevkit-dra
+	install -D -m 0644 dist/mdevkit-dra.8 $(DESTDIR)$(MANDIR)/mdevkit-dra.8
 
 install-mdevctl-names:
 	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(MANDIR)
@@ -94,10 +106,10 @@ uninstall:
 	done
 
 # Two packages from one build: mdevkit (with the agent) beside Debian's mdevctl, and mdevkit-mdevctl instead of it.
-deb: $(PUBLISHED) $(PUBLISHED_AGENT)
+deb: $(PUBLISHED) $(PUBLISHED_AGENT) $(PUBLISHED_DRA)
 	@test -n "$(VERSION)" || { echo "make deb: no <Version> in Directory.Build.props" >&2; exit 1; }
 	rm -rf $(DEB_STAGING)
-	$(MAKE) --no-print-directory install-mdevkit install-agent PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit
+	$(MAKE) --no-print-directory install-mdevkit install-agent install-dra PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit
 	$(MAKE) --no-print-directory install-mdevctl-names PREFIX=/usr SYSCONFDIR=/etc DESTDIR=$(CURDIR)/$(DEB_STAGING)/mdevkit-mdevctl
 	scripts/build-deb.sh $(VERSION) $(DEB_STAGING) $(DEB_OUTPUT)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds mdevkit's two Debian packages from the staging trees that `make deb` filled with make install's targets:
-#   mdevkit          the binary, its completion and man page, mdevctl's directories, and the agent mdevkitd with its
-#                    systemd unit and the mdevkit group; installs beside Debian's mdevctl
+#   mdevkit          the binary, its completion and man page, mdevctl's directories, the agent mdevkitd with its
+#                    systemd unit and the mdevkit group, and the Kubernetes DRA plugin mdevkit-dra; installs beside
+#                    Debian's mdevctl
 #   mdevkit-mdevctl  the mdevctl and lsmdev names and the udev rule; takes Debian's mdevctl's place
 # Usage: scripts/build-deb.sh VERSION STAGING OUTPUT   (STAGING/mdevkit and STAGING/mdevkit-mdevctl; STAGING ends in debian)
 set -euo pipefail
@@ -29,7 +30,7 @@ debianize() {
       gzip -9n "$page"
     fi
   done
-  for binary in "$root/usr/sbin/mdevkit" "$root/usr/sbin/mdevkitd"; do
+  for binary in "$root/usr/sbin/mdevkit" "$root/usr/sbin/mdevkitd" "$root/usr/sbin/mdevkit-dra"; do
     [ ! -f "$binary" ] || objcopy --remove-section=.comment "$binary"
   done
   if [ -L "$root/usr/sbin/mdevctl" ]; then
@@ -67,7 +68,7 @@ EOF
 # It runs beside the staging trees, with the debian/control it asks for, and finds the package's root by its DEBIAN.
 shared_library_depends() {
   printf 'Source: mdevkit\n\nPackage: mdevkit\nArchitecture: any\n' >"$staging/control"
-  (cd "$staging/.." && dpkg-shlibdeps -O debian/mdevkit/usr/sbin/mdevkit debian/mdevkit/usr/sbin/mdevkitd) | sed -n 's/^shlibs:Depends=//p'
+  (cd "$staging/.." && dpkg-shlibdeps -O debian/mdevkit/usr/sbin/mdevkit debian/mdevkit/usr/sbin/mdevkitd debian/mdevkit/usr/sbin/mdevkit-dra) | sed -n 's/^shlibs:Depends=//p'
   rm "$staging/control"
 }
 
@@ -76,7 +77,7 @@ build() {
   local root=$1 package=$2
   find "$root" -type d -exec chmod 0755 {} +
   find "$root" -type f -exec chmod 0644 {} +
-  for executable in "$root/usr/sbin/mdevkit" "$root/usr/sbin/mdevkitd" "$root/DEBIAN/postinst"; do
+  for executable in "$root/usr/sbin/mdevkit" "$root/usr/sbin/mdevkitd" "$root/usr/sbin/mdevkit-dra" "$root/DEBIAN/postinst"; do
     [ ! -f "$executable" ] || chmod 0755 "$executable"
   done
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0r md5sum) >"$root/DEBIAN/md5sums"
@@ -130,6 +131,10 @@ Description: toolkit for Linux mediated devices (VFIO mdev)
  mdevkitd, the host agent, serves the same over an HTTP API on a Unix socket
  (members of the mdevkit group may use it), with live events and Prometheus
  metrics; its systemd unit is installed but not enabled.
+ .
+ mdevkit-dra is a Kubernetes Dynamic Resource Allocation kubelet plugin
+ that publishes the host's mediated device capacity and creates devices
+ when claims are allocated; on a cluster it runs from a container image.
  .
  This package installs the mdevkit command beside Debian's mdevctl. The
  mdevkit-mdevctl package makes it answer to the mdevctl and lsmdev names.

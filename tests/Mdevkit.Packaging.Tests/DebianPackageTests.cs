@@ -12,6 +12,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
     private const string Directories = "/etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers /usr/lib/mdevctl/scripts.d/callouts /usr/lib/mdevctl/scripts.d/notifiers";
     private const string Names = "/usr/sbin/mdevctl /usr/sbin/lsmdev /usr/bin/mdevctl /usr/bin/lsmdev";
     private const string Agent = "/usr/sbin/mdevkitd /usr/lib/systemd/system/mdevkitd.service /usr/share/man/man8/mdevkitd.8.gz";
+    private const string Dra = "/usr/sbin/mdevkit-dra /usr/share/man/man8/mdevkit-dra.8.gz";
 
     [Fact]
     public void MdevkitBesideDebianMdevctl_ThenMdevkitMdevctlInsteadOfIt_ThenRemoved()
@@ -24,6 +25,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             section beside; command -v mdevctl; mdevctl --version; existing /usr/sbin/mdevctl
             section version; mdevkit --version
             section agent; existing {{Agent}}; getent group mdevkit | cut -d: -f1; mdevkitd --help | head -1
+            section dra; existing {{Dra}}
             section instead; apt-get install -y {{packages.MdevctlNames}} 2>&1
             section "mdevctl state"; dpkg-query -W -f='${db:Status-Abbrev}\n' mdevctl
             section owners; dpkg-query -S {{Names}} | sort
@@ -36,7 +38,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             apt-get remove -y mdevkit >&2
             section audit; dpkg --audit
             section "new dangling links"; dangling_links | comm -13 /tmp/links-before -
-            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl {{Agent}}
+            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl {{Agent}} {{Dra}}
             """);
 
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -71,6 +73,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             getent group mdevkit >/dev/null && groupdel mdevkit
             dpkg -i {{packages.Mdevkit}} {{packages.MdevctlNames}} >&2
             section agent; existing {{Agent}}; getent group mdevkit | cut -d: -f1; mdevkitd --help | head -1
+            section dra; existing {{Dra}}
             section directories; existing {{Directories}}
             section "system layout"; mdevctl list --defined >/dev/null && echo runs
             round_trip
@@ -79,7 +82,7 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
             dpkg -r mdevkit >&2
             section audit; dpkg --audit
             section "new dangling links"; dangling_links | comm -13 /tmp/links-before -
-            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl {{Agent}}
+            section left; existing /usr/sbin/mdevkit /usr/lib/mdevctl {{Agent}} {{Dra}}
             """);
 
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -140,9 +143,13 @@ public sealed class DebianPackageTests(BuiltPackages packages) : IClassFixture<B
         Assert.Equal($"{Device} mtty mtty-2 manual", run["sim exec"]);
     }
 
-    // The agent, its unit and man page are there, the group for its socket was made, and the native binary runs.
-    private static void AssertAgent(Transcript run) =>
+    // The agent, its unit and man page are there, the group for its socket was made, and the native binary runs;
+    // the DRA kubelet plugin and its man page are there too.
+    private static void AssertAgent(Transcript run)
+    {
         Assert.Equal($"{Agent.Replace(' ', '\n')}\nmdevkit\nDescription:", run["agent"]);
+        Assert.Equal(Dra.Replace(' ', '\n'), run["dra"]);
+    }
 
     // dpkg's database is consistent, and nothing of ours is left: no file, no link pointing nowhere.
     private static void AssertClean(Transcript run)
