@@ -17,7 +17,13 @@ public sealed partial class Allocator(IReadOnlyList<V1DeviceClass> classes)
     /// <summary>The node selector field the scheduler pins an allocation to.</summary>
     public const string NodeNameField = "metadata.name";
 
-    private sealed record Pool(string Driver, string Name, string? Node, IReadOnlyDictionary<string, IReadOnlyDictionary<string, decimal>> Sets, IReadOnlyList<V1Device> Devices);
+    private sealed record Pool(string Driver, string Name, string? Node, IReadOnlyDictionary<string, IReadOnlyDictionary<string, decimal>> Sets, IReadOnlyList<V1Device> Devices)
+    {
+        public Dictionary<string, V1Device> ByName { get; } = Devices.ToDictionary(device => device.Name);
+    }
+
+    // The last slices allocated from, read once: a stream of claims is allocated against the same slices.
+    private (IReadOnlyList<V1ResourceSlice> Slices, List<Pool> Pools, List<Candidate> Candidates)? _read;
 
     private sealed record Candidate(Pool Pool, V1Device Device, string Signature);
 
@@ -30,11 +36,15 @@ public sealed partial class Allocator(IReadOnlyList<V1DeviceClass> classes)
     public V1AllocationResult? Allocate(IReadOnlyList<V1ResourceSlice> slices, IEnumerable<Resourcev1ResourceClaim> allocated, Resourcev1ResourceClaim claim)
     {
         var slots = Slots(claim);
-        var pools = CompletePools(slices);
-        var taken = Results(allocated).ToList();
-        foreach (var node in pools.Where(pool => pool.Node is not null).GroupBy(pool => pool.Node!))
+        if (_read is not { } read || !ReferenceEquals(read.Slices, slices))
         {
-            var candidates = node.SelectMany(pool => pool.Devices.Select(device => new Candidate(pool, device, Signature(pool, device)))).ToList();
+            var complete = CompletePools(slices);
+            _read = read = (slices, complete, [.. complete.SelectMany(pool => pool.Devices.Select(device => new Candidate(pool, device, Signature(pool, device))))]);
+        }
+        var taken = Results(allocated).ToList();
+        foreach (var node in read.Pools.Where(pool => pool.Node is not null).GroupBy(pool => pool.Node!))
+        {
+            var candidates = read.Candidates.Where(candidate => candidate.Pool.Node == node.Key).ToList();
             var usage = Usage.Of(node, taken);
             var chosen = new List<(Slot Slot, Candidate Candidate)>();
             var used = taken.Select(result => (result.Pool, result.Device)).ToHashSet();
@@ -104,11 +114,11 @@ public sealed partial class Allocator(IReadOnlyList<V1DeviceClass> classes)
         var results = Results(allocated).ToList();
         var problems = results.CountBy(result => (result.Pool, result.Device)).Where(count => count.Value > 1)
             .Select(count => $"Device {count.Key.Device} of pool {count.Key.Pool} is allocated {count.Value} times").ToList();
-        problems.AddRange(results.Where(result => !pools.Any(pool => pool.Name == result.Pool && pool.Devices.Any(device => device.Name == result.Device)))
+        problems.AddRange(results.Where(result => !pools.Any(pool => pool.Name == result.Pool && pool.ByName.ContainsKey(result.Device)))
             .Select(result => $"Device {result.Device} of pool {result.Pool} is not published"));
         foreach (var pool in pools)
         {
-            var devices = results.Where(result => result.Pool == pool.Name).Select(result => pool.Devices.FirstOrDefault(device => device.Name == result.Device)).OfType<V1Device>().ToList();
+            var devices = results.Where(result => result.Pool == pool.Name).Select(result => pool.ByName.GetValueOrDefault(result.Device)).OfType<V1Device>().ToList();
             var consumptions = devices.SelectMany(device => device.ConsumesCounters ?? []).GroupBy(consumption => consumption.CounterSet);
             foreach (var set in consumptions)
             {

@@ -23,7 +23,7 @@ public sealed partial class Allocator
                 foreach (var result in allocated.Where(result => result.Pool == pool.Name && result.Driver == pool.Driver))
                 {
                     // An allocated device is taken even where it no longer fits: the counters then stay short, never negative room.
-                    if (pool.Devices.FirstOrDefault(device => device.Name == result.Device) is { } device)
+                    if (pool.ByName.GetValueOrDefault(result.Device) is { } device)
                     {
                         usage.Apply(pool, device, -1);
                     }
