@@ -21,8 +21,8 @@ var probed = profiles.ToDictionary(profile => profile, ProfileProbe.Parents);
 var output = new System.Text.StringBuilder();
 output.AppendLine($"{hostCount} hosts, {claimsPerHost * hostCount} VM claims a seed.");
 output.AppendLine();
-output.AppendLine("| seed | claims | devices requested | placed: DRA | fixed type, most requested | fixed type, first seen | capacity unused: DRA | fixed type, most requested | fixed type, first seen | over-allocations | DRA allocation time |");
-output.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+output.AppendLine("| seed | devices published | claims | devices requested | placed: DRA | fixed type, most requested | fixed type, first seen | capacity unused: DRA | fixed type, most requested | fixed type, first seen | over-allocations | DRA allocation time |");
+output.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 int beaten = 0, overAllocations = 0;
 for (var seed = 1; seed <= seeds; seed++)
 {
@@ -54,7 +54,7 @@ for (var seed = 1; seed <= seeds; seed++)
     var (firstPlaced, firstUnused) = FixedTypes.Place(hosts, stream, offered => offered.MinBy(type => firstSeen.IndexOf(type) is >= 0 and var index ? index : int.MaxValue)!);
     beaten += dra.Placed > commonPlaced && dra.Placed > firstPlaced ? 1 : 0;
     overAllocations += dra.Violations.Count;
-    output.AppendLine($"| {seed} | {stream.Count} | {requested} | {dra.Placed} | {commonPlaced} | {firstPlaced} | "
+    output.AppendLine($"| {seed} | {slices.Sum(slice => slice.Spec.Devices?.Count ?? 0)} | {stream.Count} | {requested} | {dra.Placed} | {commonPlaced} | {firstPlaced} | "
         + $"{FixedTypes.Unused(hosts, dra.Used):P1} | {commonUnused:P1} | {firstUnused:P1} | {dra.Violations.Count} | {dra.Time.TotalSeconds:F1} s |");
     foreach (var violation in dra.Violations)
     {
