@@ -8,7 +8,7 @@ namespace Mdevkit.Management.Planning;
 /// The framebuffer a vGPU type states: its description's <c>framebuffer=12288M</c> (mdev types), else the size in its
 /// name by NVIDIA's naming, <c>NVIDIA L40S-24Q</c> or the MIG-backed <c>NVIDIA H200X-1-18C</c> (GiB before the series letters).
 /// </summary>
-internal static partial class VgpuFramebuffer
+public static partial class VgpuFramebuffer
 {
     private const int MiBPerGiB = 1024;
 
