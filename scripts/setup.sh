@@ -6,11 +6,12 @@
 # to the simulator's udev events with, and what make deb and its test
 # use: dpkg-shlibdeps (dpkg-dev) for the packages' Depends, lintian to check them, and gcc with libfuse3's headers
 # (libfuse3-dev), which a test compiles against to check the FUSE structures' layouts, curl, which CI asks the
-# natively built agent through its Unix socket with, and chromium, the browser the agent's dashboard is tested in.
+# natively built agent through its Unix socket with, chromium, the browser the agent's dashboard is tested in, and
+# zlib1g-dev, the system's zlib that native builds link instead of carrying a copy of their own.
 # The .NET SDK must already be there.
 set -euo pipefail
 
-packages=(fuse3 libfuse3-3 mdevctl make libvirt0 libxml2-utils libvirt-daemon libvirt-clients udev dpkg-dev lintian gcc libfuse3-dev curl chromium)
+packages=(fuse3 libfuse3-3 mdevctl make libvirt0 libxml2-utils libvirt-daemon libvirt-clients udev dpkg-dev lintian gcc libfuse3-dev curl chromium zlib1g-dev)
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK is required (dotnet was not found on PATH)" >&2
