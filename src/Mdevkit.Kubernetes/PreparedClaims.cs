@@ -63,17 +63,26 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         Save([.. claims, entry]);
         try
         {
-            foreach (var device in devices.Where(device => !device.Existed && !IsRunning(device)))
+            for (var i = 0; i < devices.Count; i++)
             {
-                Manager.Start(new StartRequest(device.Uuid, device.Parent, device.Type));
+                if (!devices[i].Existed && !IsRunning(devices[i]))
+                {
+                    // On an SR-IOV GPU's physical function, the planner picks the virtual function (Provisioning.Start).
+                    host.Provisioning.Start(new StartRequest(devices[i].Uuid, devices[i].Parent, devices[i].Type));
+                    devices[i] = Located(devices[i]);
+                }
             }
+            // The virtual functions taken are recorded before anything else can fail, so unprepare removes exactly those.
+            entry = entry with { Devices = [.. devices] };
+            Save([.. claims, entry]);
             WriteFiles(claim, generation, devices);
         }
         catch (Exception e) when (e is MdevctlException or IOException or UnauthorizedAccessException or ClaimException)
         {
             RollBack(entry);
             Save(claims);
-            throw e as ClaimException ?? new ClaimException($"{claim}: {e.Message}", e);
+            // The kubelet shows one line: the planner's reasons go into it.
+            throw e as ClaimException ?? new ClaimException($"{claim}: {string.Join(": ", [e.Message, .. (e as MdevctlException)?.Causes ?? []])}", e);
         }
         var prepared = entry with { State = CheckpointClaim.Prepared };
         Save([.. claims, prepared]);
@@ -124,18 +133,28 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
     // unless an earlier prepare of this claim made it.
     private CheckpointDevice Plan(ClaimRef claim, AllocatedDevice device, CheckpointClaim? earlier)
     {
-        var uuid = DeviceUuids.For(claim.Uid, device.Request);
-        var existed = false;
-        if (Manager.TryGetActive(uuid, out var running))
+        var planned = new CheckpointDevice(DeviceUuids.For(claim.Uid, device.Request), device.Parent, device.Type, device.Request, device.Pool, device.Device, Existed: false);
+        if (!Manager.TryGetActive(planned.Uuid, out var running))
         {
-            if (running.Parent != device.Parent || running.Type != device.Type)
-            {
-                throw new ClaimException($"{claim}: mdev {MdevUuid.Format(uuid)} runs on {running.Parent} as {running.Type}, not on {device.Parent} as {device.Type} as allocated");
-            }
-            existed = earlier?.Devices.Any(made => made.Uuid == uuid && !made.Existed) != true;
+            return planned;
         }
-        return new CheckpointDevice(uuid, device.Parent, device.Type, device.Request, device.Pool, device.Device, existed);
+        if (!StandsFor(running, planned))
+        {
+            throw new ClaimException($"{claim}: mdev {MdevUuid.Format(planned.Uuid)} runs on {running.Parent} as {running.Type}, not on {device.Parent} as {device.Type} as allocated");
+        }
+        return Located(planned with { Existed = earlier?.Devices.Any(made => made.Uuid == planned.Uuid && !made.Existed) != true });
     }
+
+    // The device with the virtual function it runs on, when it was allocated on an SR-IOV GPU.
+    private CheckpointDevice Located(CheckpointDevice device) =>
+        Manager.TryGetActive(device.Uuid, out var running) && running.Parent != device.Parent ? device with { Function = running.Parent } : device;
+
+    // Whether a running device is the one allocated: of its type, on its parent, or on a virtual function of the GPU
+    // its parent is (the one recorded, once known). The UUID is the claim's own, so nothing else runs under it there.
+    private bool StandsFor(ActiveDevice running, CheckpointDevice device) =>
+        running.Type == device.Type && (device.Function is { } function
+            ? running.Parent == function
+            : running.Parent == device.Parent || host.Kernel.NvidiaGpus().Any(gpu => gpu.Function == device.Parent && gpu.VirtualFunctions.Contains(running.Parent)));
 
     private List<string> Files(ClaimRef claim, IEnumerable<CheckpointDevice> devices) =>
     [
@@ -157,8 +176,7 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         {
             var metadata = new DeviceMetadata(DeviceMetadata.CurrentApiVersion, DeviceMetadata.KindName, new DeviceMetadataClaim(claim.Name, claim.Namespace, claim.Uid, generation),
             [
-                new DeviceMetadataRequest(request.Key, [.. request.Select(device => new DeviceMetadataDevice(device.Device, DraNames.Driver, device.Pool,
-                    new Dictionary<string, DeviceMetadataAttribute> { [DeviceMetadata.MdevUuidAttribute] = new(MdevUuid.Format(device.Uuid)) }))]),
+                new DeviceMetadataRequest(request.Key, [.. request.Select(device => new DeviceMetadataDevice(device.Device, DraNames.Driver, device.Pool, Attributes(device)))]),
             ]);
             Write(paths.MetadataFile(claim.Namespace, claim.Name, request.Key), JsonSerializer.Serialize(metadata, DraJson.Default.DeviceMetadata));
         }
@@ -169,11 +187,18 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         Write(paths.MetadataSpec(claim.Uid), JsonSerializer.Serialize(new CdiSpec(CdiSpec.Version, $"{DraNames.Driver}/metadata", [.. mounts]), DraJson.Default.CdiSpec));
     }
 
+    // What KubeVirt finds the device by: an mdev's UUID, or, for a vGPU of NVIDIA's vendor-specific VFIO (no mdev, the
+    // virtual function itself goes to the VM as a PCI device), the function's address.
+    private Dictionary<string, DeviceMetadataAttribute> Attributes(CheckpointDevice device) =>
+        host.Kernel.IsVendorSlot(device.Function ?? device.Parent)
+            ? new() { [DeviceMetadata.PciBusIdAttribute] = new(device.Function ?? device.Parent) }
+            : new() { [DeviceMetadata.MdevUuidAttribute] = new(MdevUuid.Format(device.Uuid)) };
+
     private static void Write(string path, string json) => AtomicFile.Write(path, json + "\n");
 
     // The group the container opens: the mdev's own, or, for a vGPU of NVIDIA's vendor-specific VFIO, its virtual function's.
     private int IommuGroup(ClaimRef claim, CheckpointDevice device) =>
-        (host.Environment.Sysfs.TryLocateDevice(device.Uuid) ?? host.Environment.Sysfs.TryLocateParent(device.Parent))?.IommuGroup
+        (host.Environment.Sysfs.TryLocateDevice(device.Uuid) ?? host.Environment.Sysfs.TryLocatePciFunction(device.Function ?? device.Parent))?.IommuGroup
         ?? throw new ClaimException($"{claim}: mdev {MdevUuid.Format(device.Uuid)} has no IOMMU group");
 
     // Removes the files, then the devices this plugin made; a device someone else runs under the UUID is not its own.
@@ -195,8 +220,7 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         }
     }
 
-    private bool IsRunning(CheckpointDevice device) =>
-        Manager.TryGetActive(device.Uuid, out var running) && running.Parent == device.Parent && running.Type == device.Type;
+    private bool IsRunning(CheckpointDevice device) => Manager.TryGetActive(device.Uuid, out var running) && StandsFor(running, device);
 
     private static IReadOnlyList<PreparedDevice> Answer(CheckpointClaim claim) =>
     [
