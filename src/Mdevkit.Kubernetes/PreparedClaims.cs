@@ -22,6 +22,12 @@ public sealed record AllocatedDevice(string Request, string Pool, string Device,
 /// <summary>What the kubelet is told about a prepared device.</summary>
 public sealed record PreparedDevice(string Request, string Pool, string Device, IReadOnlyList<string> CdiDeviceIds);
 
+/// <summary>A prepared device's condition: healthy when <paramref name="Problem"/> is null, else what is wrong with it.</summary>
+/// <param name="Pool">Its pool.</param>
+/// <param name="Device">Its name in the pool.</param>
+/// <param name="Problem">Why it is unhealthy, in one line; null when it runs where it was made.</param>
+public sealed record DeviceCondition(string Pool, string Device, string? Problem);
+
 /// <summary>A failure to prepare or unprepare one claim, told to the kubelet in one line.</summary>
 public sealed class ClaimException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -109,6 +115,14 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         }
         claims.Remove(entry);
         Save(claims);
+    }
+
+    /// <summary>The condition of every device of a prepared claim: whether its mdev or vGPU still runs where it was made.</summary>
+    /// <exception cref="ClaimException">The checkpoint cannot be read.</exception>
+    public IReadOnlyList<DeviceCondition> Conditions()
+    {
+        using var rootLock = RootLock.Acquire(host.Environment);
+        return [.. Load().Where(claim => claim.State == CheckpointClaim.Prepared).SelectMany(claim => claim.Devices).Select(Condition)];
     }
 
     /// <summary>Rolls back every prepare a killed plugin left unfinished; returns the claims rolled back.</summary>
@@ -218,6 +232,15 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         {
             Manager.Stop(device.Uuid);
         }
+    }
+
+    private DeviceCondition Condition(CheckpointDevice device)
+    {
+        var place = device.Function is { } function ? $"{function} (a virtual function of {device.Parent})" : device.Parent;
+        var problem = IsRunning(device) ? null
+            : !host.Kernel.ParentExists(device.Function ?? device.Parent) ? $"its parent {place} is gone"
+            : $"{MdevUuid.Format(device.Uuid)} no longer runs on {place}";
+        return new DeviceCondition(device.Pool, device.Device, problem);
     }
 
     private bool IsRunning(CheckpointDevice device) => Manager.TryGetActive(device.Uuid, out var running) && StandsFor(running, device);
