@@ -27,8 +27,11 @@ internal sealed class DraHealthService(DeviceHealth health) : Health.DRAResource
                     await responseStream.WriteAsync(Response(now, DateTimeOffset.UtcNow.ToUnixTimeSeconds()), cancellation);
                     sent = now;
                 }
-                var period = Task.Delay(DeviceHealth.CheckPeriod, cancellation);
+                // The period's timer goes when a change comes first, so a busy host leaves no timers behind.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                var period = Task.Delay(DeviceHealth.CheckPeriod, wait.Token);
                 periodic = await Task.WhenAny(change, period) == period;
+                await wait.CancelAsync();
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
