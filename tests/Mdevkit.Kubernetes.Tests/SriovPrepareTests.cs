@@ -56,10 +56,11 @@ public sealed class SriovPrepareTests
     private static string VfioGroupNode(DraFixture node, string claimUid) =>
         JsonDocument.Parse(File.ReadAllText(node.Paths.VfioSpec(claimUid))).RootElement.GetProperty("devices")[0].GetProperty("containerEdits").GetProperty("deviceNodes")[1].GetProperty("path").GetString()!;
 
-    private static IEnumerable<(string Uuid, string? Function)> CheckpointDevices(DraFixture node) =>
+    // Each checkpointed device's UUID and the virtual function recorded for it.
+    private static Dictionary<string, string?> CheckpointDevices(DraFixture node) =>
         JsonDocument.Parse(File.ReadAllText(node.Paths.Checkpoint)).RootElement.GetProperty("claims").EnumerateArray()
             .SelectMany(claim => claim.GetProperty("devices").EnumerateArray())
-            .Select(device => (device.GetProperty("uuid").GetString()!, device.TryGetProperty("function", out var function) ? function.GetString() : null));
+            .ToDictionary(device => device.GetProperty("uuid").GetString()!, device => device.TryGetProperty("function", out var function) ? function.GetString() : null);
 
     [Fact]
     public async Task Prepare_OnAnAmpereGpu_EachClaimAnMdevOnTheNextFreeVf_UnprepareAfterARestartFreesExactlyItsVf()
@@ -83,7 +84,7 @@ public sealed class SriovPrepareTests
             // An Ampere vGPU is an mdev: KubeVirt takes it by UUID, the container opens the mdev's own group.
             Assert.Equal(a, Metadata(node, "vm-a").GetProperty("mdevUUID").GetProperty("string").GetString());
             Assert.Equal($"/dev/vfio/{Link(node, $"sys/bus/mdev/devices/{a}/iommu_group")}", VfioGroupNode(node, first.Uid));
-            Assert.Equal([(a, "0000:41:00.4"), (b, "0000:41:00.5")], CheckpointDevices(node).Order());
+            Assert.Equal(new Dictionary<string, string?> { [a] = "0000:41:00.4", [b] = "0000:41:00.5" }, CheckpointDevices(node));
             await node.Plugin!.KillAsync();
         }
 
