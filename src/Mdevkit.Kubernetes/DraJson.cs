@@ -26,6 +26,9 @@ internal sealed record DeviceMetadata(string ApiVersion, string Kind, DeviceMeta
 
     /// <summary>The attribute that names the mdev (KubeVirt checks it first).</summary>
     public const string MdevUuidAttribute = "mdevUUID";
+
+    /// <summary>The attribute that names a PCI device to pass through: a vendor-specific VFIO vGPU's virtual function.</summary>
+    public const string PciBusIdAttribute = "resource.kubernetes.io/pciBusID";
 }
 
 internal sealed record DeviceMetadataClaim(string Name, string Namespace, string Uid, long Generation);
@@ -61,7 +64,11 @@ internal sealed record CheckpointClaim(string Uid, string Namespace, string Name
 /// <param name="Pool">The allocation's pool.</param>
 /// <param name="Device">The allocated device's name in the pool.</param>
 /// <param name="Existed">Whether the mdev ran before this plugin's prepare: then it is never removed by the plugin.</param>
-internal sealed record CheckpointDevice(Guid Uuid, string Parent, string Type, string Request, string Pool, string Device, bool Existed);
+/// <param name="Function">
+/// The virtual function it went on when <paramref name="Parent"/> is an SR-IOV GPU's physical function: what the
+/// planner picked, recorded once it runs. Null otherwise, and until then.
+/// </param>
+internal sealed record CheckpointDevice(Guid Uuid, string Parent, string Type, string Request, string Pool, string Device, bool Existed, string? Function = null);
 
 // Source-generated, so the NativeAOT plugin writes its files without reflection.
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]

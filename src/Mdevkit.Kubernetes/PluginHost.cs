@@ -46,6 +46,7 @@ public static partial class PluginHost
         builder.Services.AddSingleton(services => new PreparedClaims(services.GetRequiredService<ManagedHost>(), paths));
         builder.Services.AddSingleton(new ClaimAllocations(client, options.NodeName));
         builder.Services.AddSingleton<DraPluginService>();
+        builder.Services.AddSingleton<DeviceHealth>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -53,6 +54,7 @@ public static partial class PluginHost
         app.MapGrpcService<RegistrationService>();
         app.MapGrpcService<DraPluginService>();
         app.MapGrpcService<DraPluginV1Beta1Service>();
+        app.MapGrpcService<DraHealthService>();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             File.Delete(paths.RegistrationSocket);

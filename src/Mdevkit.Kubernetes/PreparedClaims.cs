@@ -22,6 +22,12 @@ public sealed record AllocatedDevice(string Request, string Pool, string Device,
 /// <summary>What the kubelet is told about a prepared device.</summary>
 public sealed record PreparedDevice(string Request, string Pool, string Device, IReadOnlyList<string> CdiDeviceIds);
 
+/// <summary>A prepared device's condition: healthy when <paramref name="Problem"/> is null, else what is wrong with it.</summary>
+/// <param name="Pool">Its pool.</param>
+/// <param name="Device">Its name in the pool.</param>
+/// <param name="Problem">Why it is unhealthy, in one line; null when it runs where it was made.</param>
+public sealed record DeviceCondition(string Pool, string Device, string? Problem);
+
 /// <summary>A failure to prepare or unprepare one claim, told to the kubelet in one line.</summary>
 public sealed class ClaimException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -63,17 +69,26 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         Save([.. claims, entry]);
         try
         {
-            foreach (var device in devices.Where(device => !device.Existed && !IsRunning(device)))
+            for (var i = 0; i < devices.Count; i++)
             {
-                Manager.Start(new StartRequest(device.Uuid, device.Parent, device.Type));
+                if (!devices[i].Existed && !IsRunning(devices[i]))
+                {
+                    // On an SR-IOV GPU's physical function, the planner picks the virtual function (Provisioning.Start).
+                    host.Provisioning.Start(new StartRequest(devices[i].Uuid, devices[i].Parent, devices[i].Type));
+                    devices[i] = Located(devices[i]);
+                }
             }
+            // The virtual functions taken are recorded before anything else can fail, so unprepare removes exactly those.
+            entry = entry with { Devices = [.. devices] };
+            Save([.. claims, entry]);
             WriteFiles(claim, generation, devices);
         }
         catch (Exception e) when (e is MdevctlException or IOException or UnauthorizedAccessException or ClaimException)
         {
             RollBack(entry);
             Save(claims);
-            throw e as ClaimException ?? new ClaimException($"{claim}: {e.Message}", e);
+            // The kubelet shows one line: the planner's reasons go into it.
+            throw e as ClaimException ?? new ClaimException($"{claim}: {string.Join(": ", [e.Message, .. (e as MdevctlException)?.Causes ?? []])}", e);
         }
         var prepared = entry with { State = CheckpointClaim.Prepared };
         Save([.. claims, prepared]);
@@ -102,6 +117,14 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         Save(claims);
     }
 
+    /// <summary>The condition of every device of a prepared claim: whether its mdev or vGPU still runs where it was made.</summary>
+    /// <exception cref="ClaimException">The checkpoint cannot be read.</exception>
+    public IReadOnlyList<DeviceCondition> Conditions()
+    {
+        using var rootLock = RootLock.Acquire(host.Environment);
+        return [.. Load().Where(claim => claim.State == CheckpointClaim.Prepared).SelectMany(claim => claim.Devices).Select(Condition)];
+    }
+
     /// <summary>Rolls back every prepare a killed plugin left unfinished; returns the claims rolled back.</summary>
     public IReadOnlyList<ClaimRef> Recover()
     {
@@ -124,18 +147,28 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
     // unless an earlier prepare of this claim made it.
     private CheckpointDevice Plan(ClaimRef claim, AllocatedDevice device, CheckpointClaim? earlier)
     {
-        var uuid = DeviceUuids.For(claim.Uid, device.Request);
-        var existed = false;
-        if (Manager.TryGetActive(uuid, out var running))
+        var planned = new CheckpointDevice(DeviceUuids.For(claim.Uid, device.Request), device.Parent, device.Type, device.Request, device.Pool, device.Device, Existed: false);
+        if (!Manager.TryGetActive(planned.Uuid, out var running))
         {
-            if (running.Parent != device.Parent || running.Type != device.Type)
-            {
-                throw new ClaimException($"{claim}: mdev {MdevUuid.Format(uuid)} runs on {running.Parent} as {running.Type}, not on {device.Parent} as {device.Type} as allocated");
-            }
-            existed = earlier?.Devices.Any(made => made.Uuid == uuid && !made.Existed) != true;
+            return planned;
         }
-        return new CheckpointDevice(uuid, device.Parent, device.Type, device.Request, device.Pool, device.Device, existed);
+        if (!StandsFor(running, planned))
+        {
+            throw new ClaimException($"{claim}: mdev {MdevUuid.Format(planned.Uuid)} runs on {running.Parent} as {running.Type}, not on {device.Parent} as {device.Type} as allocated");
+        }
+        return Located(planned with { Existed = earlier?.Devices.Any(made => made.Uuid == planned.Uuid && !made.Existed) != true });
     }
+
+    // The device with the virtual function it runs on, when it was allocated on an SR-IOV GPU.
+    private CheckpointDevice Located(CheckpointDevice device) =>
+        Manager.TryGetActive(device.Uuid, out var running) && running.Parent != device.Parent ? device with { Function = running.Parent } : device;
+
+    // Whether a running device is the one allocated: of its type, on its parent, or on a virtual function of the GPU
+    // its parent is (the one recorded, once known). The UUID is the claim's own, so nothing else runs under it there.
+    private bool StandsFor(ActiveDevice running, CheckpointDevice device) =>
+        running.Type == device.Type && (device.Function is { } function
+            ? running.Parent == function
+            : running.Parent == device.Parent || host.Kernel.NvidiaGpus().Any(gpu => gpu.Function == device.Parent && gpu.VirtualFunctions.Contains(running.Parent)));
 
     private List<string> Files(ClaimRef claim, IEnumerable<CheckpointDevice> devices) =>
     [
@@ -157,8 +190,7 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         {
             var metadata = new DeviceMetadata(DeviceMetadata.CurrentApiVersion, DeviceMetadata.KindName, new DeviceMetadataClaim(claim.Name, claim.Namespace, claim.Uid, generation),
             [
-                new DeviceMetadataRequest(request.Key, [.. request.Select(device => new DeviceMetadataDevice(device.Device, DraNames.Driver, device.Pool,
-                    new Dictionary<string, DeviceMetadataAttribute> { [DeviceMetadata.MdevUuidAttribute] = new(MdevUuid.Format(device.Uuid)) }))]),
+                new DeviceMetadataRequest(request.Key, [.. request.Select(device => new DeviceMetadataDevice(device.Device, DraNames.Driver, device.Pool, Attributes(device)))]),
             ]);
             Write(paths.MetadataFile(claim.Namespace, claim.Name, request.Key), JsonSerializer.Serialize(metadata, DraJson.Default.DeviceMetadata));
         }
@@ -169,11 +201,18 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         Write(paths.MetadataSpec(claim.Uid), JsonSerializer.Serialize(new CdiSpec(CdiSpec.Version, $"{DraNames.Driver}/metadata", [.. mounts]), DraJson.Default.CdiSpec));
     }
 
+    // What KubeVirt finds the device by: an mdev's UUID, or, for a vGPU of NVIDIA's vendor-specific VFIO (no mdev, the
+    // virtual function itself goes to the VM as a PCI device), the function's address.
+    private Dictionary<string, DeviceMetadataAttribute> Attributes(CheckpointDevice device) =>
+        host.Kernel.IsVendorSlot(device.Function ?? device.Parent)
+            ? new() { [DeviceMetadata.PciBusIdAttribute] = new(device.Function ?? device.Parent) }
+            : new() { [DeviceMetadata.MdevUuidAttribute] = new(MdevUuid.Format(device.Uuid)) };
+
     private static void Write(string path, string json) => AtomicFile.Write(path, json + "\n");
 
     // The group the container opens: the mdev's own, or, for a vGPU of NVIDIA's vendor-specific VFIO, its virtual function's.
     private int IommuGroup(ClaimRef claim, CheckpointDevice device) =>
-        (host.Environment.Sysfs.TryLocateDevice(device.Uuid) ?? host.Environment.Sysfs.TryLocateParent(device.Parent))?.IommuGroup
+        (host.Environment.Sysfs.TryLocateDevice(device.Uuid) ?? host.Environment.Sysfs.TryLocatePciFunction(device.Function ?? device.Parent))?.IommuGroup
         ?? throw new ClaimException($"{claim}: mdev {MdevUuid.Format(device.Uuid)} has no IOMMU group");
 
     // Removes the files, then the devices this plugin made; a device someone else runs under the UUID is not its own.
@@ -195,8 +234,16 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         }
     }
 
-    private bool IsRunning(CheckpointDevice device) =>
-        Manager.TryGetActive(device.Uuid, out var running) && running.Parent == device.Parent && running.Type == device.Type;
+    private DeviceCondition Condition(CheckpointDevice device)
+    {
+        var place = device.Function is { } function ? $"{function} (a virtual function of {device.Parent})" : device.Parent;
+        var problem = IsRunning(device) ? null
+            : !host.Kernel.ParentExists(device.Function ?? device.Parent) ? $"its parent {place} is gone"
+            : $"{MdevUuid.Format(device.Uuid)} no longer runs on {place}";
+        return new DeviceCondition(device.Pool, device.Device, problem);
+    }
+
+    private bool IsRunning(CheckpointDevice device) => Manager.TryGetActive(device.Uuid, out var running) && StandsFor(running, device);
 
     private static IReadOnlyList<PreparedDevice> Answer(CheckpointClaim claim) =>
     [

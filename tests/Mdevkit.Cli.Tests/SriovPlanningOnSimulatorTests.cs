@@ -70,6 +70,30 @@ public sealed class SriovPlanningOnSimulatorTests
     }
 
     [Fact]
+    public void StartOnTheGpu_EachOnTheNextFreeVf_EnablingVfsFirst_UntilTheModelHoldsNoMore()
+    {
+        using var simulator = new RunningSimulator("nvidia-ampere", nameof(SriovPlanningOnSimulatorTests));
+        StoreA40Model(simulator, A40);
+        const string Uuid = "11111111-2222-3333-4444-555555555555";
+
+        var first = Mdevkit(simulator, "start", "-p", A40, "-t", "nvidia-565", "-u", Uuid);
+        var vfs = NumVfs(simulator, A40);
+        var second = Mdevkit(simulator, "start", "-p", A40, "-t", "nvidia-565");
+        var full = Mdevkit(simulator, "start", "-p", A40, "-t", "nvidia-565");
+        var otherSize = Mdevkit(simulator, "start", "-p", A40, "-t", "nvidia-563");
+        var unprobed = Mdevkit(simulator, "start", "-p", SecondA40, "-t", "nvidia-565");
+
+        Assert.Equal(new CommandResult(0, "", ""), first);
+        Assert.Equal("32", vfs);
+        Assert.Equal((0, ""), (second.ExitCode, second.Error));
+        Assert.Equal([$"{Uuid} 0000:41:00.4 nvidia-565 manual", $"{second.Output.Trim()} 0000:41:00.5 nvidia-565 manual"], Lines(Mdevkit(simulator, "list")).Order(StringComparer.Ordinal));
+        Assert.Equal(new CommandResult(1, "", "Error: Cannot start a nvidia-565 on GPU 0000:41:00.0\n\nCaused by:\n    0000:41:00.0 has no nvidia-565 left\n"), full);
+        Assert.Equal(new CommandResult(1, "", "Error: Cannot start a nvidia-563 on GPU 0000:41:00.0\n\nCaused by:\n    0000:41:00.0 holds nvidia-565 (one framebuffer size at a time)\n"), otherSize);
+        Assert.Equal(new CommandResult(1, "", "Error: Cannot start a nvidia-565 on GPU 0000:42:00.0\n\nCaused by:\n    GPU 0000:42:00.0 is not planned on before it is probed (mdevkit probe 0000:42:00.0)\n"), unprobed);
+        Assert.Equal("0", NumVfs(simulator, SecondA40));
+    }
+
+    [Fact]
     public void Apply_OnGpusWithoutVfs_FailingMidway_UndoesEveryDeviceAndDisablesTheVfsAgain()
     {
         using var simulator = new RunningSimulator("nvidia-ampere", nameof(SriovPlanningOnSimulatorTests));

@@ -46,13 +46,15 @@ internal sealed class DraFixture : IAsyncDisposable
         ["--root", Root, "--node-name", Node, "--kubelet-dir", KubeletDirectory, "--cdi-dir", CdiDirectory, "--server", Api.Address.ToString()];
 
     /// <summary>The simulator, the double with the node's slice, and (unless <paramref name="start"/> is false) the plugin.</summary>
-    public static async Task<DraFixture> StartAsync(bool start = true)
+    /// <param name="start">Whether to start the plugin.</param>
+    /// <param name="profile">The simulated host's profile; the hand-written slice names the samples' parents whatever it is.</param>
+    public static async Task<DraFixture> StartAsync(bool start = true, string profile = "samples")
     {
         var scratch = new TempRoot(nameof(DraFixture));
         SimService? simulator = null;
         try
         {
-            simulator = SimService.Start(HostProfile.Load("samples"), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
+            simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
             var fixture = new DraFixture(scratch, simulator, await ApiServer.StartAsync(TestContext.Current.CancellationToken));
             fixture.Api.PutSlice(Slice());
             if (start)

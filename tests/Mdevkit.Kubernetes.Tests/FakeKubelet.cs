@@ -1,9 +1,11 @@
 using System.Net.Sockets;
 using Google.Protobuf;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Mdevkit.Kubernetes.Protos.Registration;
 using V1 = Mdevkit.Kubernetes.Protos.Dra.V1;
 using V1Beta1 = Mdevkit.Kubernetes.Protos.Dra.V1Beta1;
+using Health = Mdevkit.Kubernetes.Protos.DraHealth.V1;
 
 namespace Mdevkit.Kubernetes.Tests;
 
@@ -94,6 +96,10 @@ internal sealed class FakeKubelet(string kubeletDirectory)
                     : Carry((await new V1Beta1.DRAPlugin.DRAPluginClient(channel).NodeUnprepareResourcesAsync(Carry(request, V1Beta1.NodeUnprepareResourcesRequest.Parser),
                         deadline: Deadline(), cancellationToken: TestContext.Current.CancellationToken)), V1.NodeUnprepareResourcesResponse.Parser).Claims;
             });
+
+        /// <summary>Watches the health of the plugin's devices, as the kubelet does on the DRA endpoint once it registered.</summary>
+        public AsyncServerStreamingCall<Health.NodeWatchResourcesResponse> WatchHealth() =>
+            new Health.DRAResourceHealth.DRAResourceHealthClient(channel).NodeWatchResources(new Health.NodeWatchResourcesRequest(), cancellationToken: TestContext.Current.CancellationToken);
 
         public void Dispose() => channel.Dispose();
 

@@ -19,7 +19,8 @@ internal static class StartCommand
         CommandExtension.SetAction(command, parse => MdevctlContext.Run(parse, root, context =>
         {
             var request = new StartRequest(parse.GetValue(uuid), parse.GetValue(parent), parse.GetValue(type), MdevctlContext.ReadJsonFile(parse.GetValue(jsonFile)), parse.GetValue(force));
-            var started = context.Manager.Start(request);
+            // Under the mdevkit name an SR-IOV GPU's physical function takes a device on a free virtual function.
+            var started = context.Host.Provisioning.Start(request);
             if (request.Uuid is null)
             {
                 context.Output.Write($"{started}\n");

@@ -86,9 +86,12 @@ public sealed class DeviceTransaction
     {
         // Chosen here rather than by the start, so the journal names the device before it exists.
         var uuid = Guid.NewGuid();
-        Start(new StartRequest(uuid, parent, type));
+        StartTransient(uuid, parent, type);
         return uuid;
     }
+
+    /// <summary>Starts a transient device (no definition) under the given UUID.</summary>
+    public void StartTransient(Guid uuid, string parent, string type) => Start(new StartRequest(uuid, parent, type));
 
     /// <summary>Enables all of a GPU's virtual functions; undoing disables them again.</summary>
     public void EnableVirtualFunctions(KernelDevices kernel, SriovGpu gpu)

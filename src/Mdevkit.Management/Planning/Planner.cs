@@ -131,6 +131,28 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
     }
 
     /// <summary>
+    /// Plans one device of <paramref name="type"/> on the NVIDIA SR-IOV GPU whose physical function is
+    /// <paramref name="gpu"/>, as <see cref="Plan(IReadOnlyList{DeviceRequest})"/> would place it there: on the GPU's
+    /// first free virtual function, when its probed model holds one more beside what runs on it.
+    /// </summary>
+    /// <returns>The plan, with its one device or the reason it does not fit; null when <paramref name="gpu"/> is no such GPU.</returns>
+    public Plan? PlanOnGpu(string gpu, string type)
+    {
+        var host = Host([]);
+        var request = new DeviceRequest(type, 1);
+        if (host.UnprobedGpus.FirstOrDefault(candidate => candidate.Function == gpu) is { } unprobed)
+        {
+            return new Plan([], [new UnplacedDevices(type, 1, NotProbed(unprobed))], []);
+        }
+        if (host.Parents.FirstOrDefault(parent => parent.Gpu?.Function == gpu) is not { } target)
+        {
+            return null;
+        }
+        var planned = Packing.Place([target.Bin], [request]);
+        return new Plan(Devices([request], [target], planned), Unplaced([request], new HostParents([target], []), planned), [Offer(target.Bin, planned[0], target.Probed)]);
+    }
+
+    /// <summary>
     /// Checks that <paramref name="plan"/> still fits the host as it is now, parent by parent (a GPU's virtual functions
     /// as their GPU, each free and used once).
     /// </summary>
@@ -271,10 +293,12 @@ public sealed partial class Planner(CapacityStore store, KernelDevices kernel, D
             var reasons = host.Parents.Select((parent, index) => (parent.Bin, index)).Where(entry => entry.Bin.Model.Offers(type))
                 .Select(entry => Reason(entry.Bin, Packing.Total(entry.Bin, planned[entry.index]), type)).ToList();
             unplaced.Add(new UnplacedDevices(type, missing, string.Join("; ", [.. reasons.Count == 0 ? [$"no parent offers {type}"] : reasons,
-                .. host.UnprobedGpus.Select(gpu => $"GPU {gpu.Function} is not planned on before it is probed (mdevkit probe {gpu.Function})")])));
+                .. host.UnprobedGpus.Select(NotProbed)])));
         }
         return unplaced;
     }
+
+    private static string NotProbed(SriovGpu gpu) => $"GPU {gpu.Function} is not planned on before it is probed (mdevkit probe {gpu.Function})";
 
     private static string Reason(Bin bin, Dictionary<string, int> counts, string type)
     {

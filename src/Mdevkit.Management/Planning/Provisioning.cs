@@ -45,6 +45,47 @@ public sealed class Provisioning(MdevctlEnvironment environment, DeviceManager m
     }
 
     /// <summary>
+    /// Starts a device as <see cref="DeviceManager.Start"/> does, except when its parent is an NVIDIA SR-IOV GPU's
+    /// physical function, which takes no device itself: then the device (a transient one, of the request's type) goes
+    /// where the planner puts one of its type on that GPU (<see cref="Planner.PlanOnGpu"/>: its first free virtual
+    /// function, if its model holds one more), enabling the GPU's virtual functions first when it has none. The
+    /// device's parent is then that function (<see cref="KernelDevices.TryGetActive"/> tells it).
+    /// </summary>
+    /// <returns>The device's UUID.</returns>
+    /// <exception cref="MdevctlException">
+    /// As <see cref="DeviceManager.Start"/>; on a GPU: it was never probed, its model holds no more of the type, or the
+    /// device could not be made (virtual functions enabled for it are disabled again).
+    /// </exception>
+    public Guid Start(StartRequest request)
+    {
+        if (request is not { Parent: { } gpu, Type: { } type, Json: null } || !SysfsReads.Read(kernel.NvidiaGpus).Any(candidate => candidate.Function == gpu))
+        {
+            return manager.Start(request);
+        }
+        using var rootLock = RootLock.Acquire(environment);
+        // A GPU unplugged since the look gets the ordinary start's answer.
+        if (planner.PlanOnGpu(gpu, type) is not { } plan)
+        {
+            return manager.Start(request);
+        }
+        if (plan.Devices is not [var device])
+        {
+            throw new MdevctlException($"Cannot start a {type} on GPU {gpu}", [.. plan.Unplaced.Select(unplaced => unplaced.Reason)]);
+        }
+        var gpus = planner.RequireFits(plan);
+        var uuid = request.Uuid ?? Guid.NewGuid();
+        return DeviceTransaction.Run(manager, environment, transaction =>
+        {
+            foreach (var disabled in gpus)
+            {
+                transaction.EnableVirtualFunctions(kernel, disabled);
+            }
+            transaction.StartTransient(uuid, device.Parent, type);
+            return uuid;
+        });
+    }
+
+    /// <summary>
     /// Defines as many devices of <paramref name="type"/> as <paramref name="parent"/> offers now; with
     /// <paramref name="start"/>, starts each as it goes and stops when the parent offers no more.
     /// </summary>
