@@ -69,7 +69,7 @@ public static class AgentApp
         builder.Services.AddSingleton(new EventStreamOptions(options.Heartbeat));
         // What reads answer from: kept current by the event sources below.
         builder.Services.AddSingleton(services => new HostView(services.GetRequiredService<ManagedHost>()));
-        builder.Services.AddSingleton<DeviceListing>();
+        builder.Services.AddSingleton<Listings>();
         builder.Services.AddSingleton<AgentMetrics>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EventHub>();

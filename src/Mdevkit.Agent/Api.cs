@@ -38,25 +38,25 @@ internal static class Api
         v1.AddEndpointFilter(Problems.ExpectedFailures);
         // Reads answer from the view; each change made here is read into it before the answer, so a client
         // sees its own change at once, before the event that tells everyone else.
-        v1.MapGet("/parents", (ManagedHost host, HostView view) => TypedResults.Ok(Parents(host, view, null)));
+        v1.MapGet("/parents", (Listings listings) => listings.Parents());
         v1.MapGet("/parents/{name}", (ManagedHost host, HostView view, string name) =>
-            Parents(host, view, name) is [var parent] ? Results.Ok(parent) : NotFound($"no parent device '{name}'"));
-        v1.MapPost("/parents/{name}/probe", (ManagedHost host, DeviceListing devices, string name) =>
+            view.Current.Types(name) is [var parent] ? Results.Ok(Views.Parent(parent.Parent, parent.Types, host.CapacityModels.TryLoad(parent.Parent))) : NotFound($"no parent device '{name}'"));
+        v1.MapPost("/parents/{name}/probe", (ManagedHost host, Listings devices, string name) =>
         {
             var model = host.Probe.Probe(name);
             devices.View.Refresh([new HostChange.ParentChanged(name)]);
             return TypedResults.Ok(model);
         });
 
-        v1.MapGet("/devices", (DeviceListing devices) => devices.Json());
-        v1.MapGet("/devices/{uuid:guid}", (DeviceListing devices, Guid uuid) =>
+        v1.MapGet("/devices", (Listings listings) => listings.Devices());
+        v1.MapGet("/devices/{uuid:guid}", (Listings devices, Guid uuid) =>
             devices.Of(uuid) is { Count: > 0 } found ? Results.Ok(found) : NotFound($"no device {uuid:D}"));
-        v1.MapPost("/devices/{uuid:guid}/start", (ManagedHost host, DeviceListing devices, Guid uuid, string? parent) =>
+        v1.MapPost("/devices/{uuid:guid}/start", (ManagedHost host, Listings devices, Guid uuid, string? parent) =>
         {
             host.Manager.Start(new StartRequest(uuid, parent, null));
             return TypedResults.Ok(devices.After(new HostChange.DeviceChanged(uuid, parent), uuid));
         });
-        v1.MapPost("/devices/{uuid:guid}/stop", (ManagedHost host, DeviceListing devices, Guid uuid) =>
+        v1.MapPost("/devices/{uuid:guid}/stop", (ManagedHost host, Listings devices, Guid uuid) =>
         {
             host.Manager.Stop(uuid);
             devices.View.Refresh([new HostChange.DeviceChanged(uuid, null)]);
@@ -64,13 +64,13 @@ internal static class Api
         });
 
         // A definition's body is mdevctl's own file format, as `define --jsonfile` reads it.
-        v1.MapPut("/definitions/{parent}/{uuid:guid}", async (ManagedHost host, DeviceListing devices, string parent, Guid uuid, HttpRequest request) =>
+        v1.MapPut("/definitions/{parent}/{uuid:guid}", async (ManagedHost host, Listings devices, string parent, Guid uuid, HttpRequest request) =>
         {
             var text = await ReadBodyAsync(request);
             host.Manager.Define(new DefineRequest(uuid, parent, null, AutoStart: false, Json: (Body, text)));
             return TypedResults.Created($"/v1/devices/{uuid:D}", devices.After(new HostChange.DefinitionChanged(parent, uuid), uuid));
         });
-        v1.MapDelete("/definitions/{parent}/{uuid:guid}", (ManagedHost host, DeviceListing devices, string parent, Guid uuid) =>
+        v1.MapDelete("/definitions/{parent}/{uuid:guid}", (ManagedHost host, Listings devices, string parent, Guid uuid) =>
         {
             host.Manager.Undefine(uuid, parent);
             devices.View.Refresh([new HostChange.DefinitionChanged(parent, uuid)]);
@@ -171,9 +171,6 @@ internal static class Api
     private static SseItem<AgentEvent> Item(AgentEvent published) =>
         new(published, published.Type) { EventId = published.Id == 0 ? null : published.Id.ToString(CultureInfo.InvariantCulture) };
 
-
-    private static IReadOnlyList<ParentView> Parents(ManagedHost host, HostView view, string? name) =>
-        [.. view.Current.Types(name).Select(parent => Views.Parent(parent.Parent, parent.Types, host.CapacityModels.TryLoad(parent.Parent)))];
 
     // The devices a group start or stop changed, read into the view.
     private static IReadOnlyList<Guid> Changed(HostView view, IReadOnlyList<Guid> devices)

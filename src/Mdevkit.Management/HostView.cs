@@ -72,6 +72,7 @@ public sealed class HostView(ManagedHost host)
 {
     private readonly Lock _refreshing = new();
     private HostSnapshot? _current;
+    private long _version;
 
     private KernelDevices Kernel => host.Kernel;
 
@@ -129,7 +130,7 @@ public sealed class HostView(ManagedHost host)
             AddDefinitions(definitions, host.Definitions.Files(null, null));
             var names = Kernel.ParentNames();
             var parents = ImmutableSortedDictionary.CreateBuilder<string, ParentEntry>(StringComparer.Ordinal);
-            foreach (var (name, entry) in names.Zip(ReadParents(names)))
+            foreach (var (name, entry) in names.Zip(ReadParents(names, null)))
             {
                 if (entry is not null)
                 {
@@ -141,7 +142,8 @@ public sealed class HostView(ManagedHost host)
             {
                 active[device.Uuid] = List(device, definitions);
             }
-            return new HostSnapshot(parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null);
+            var version = ++_version;
+            return new HostSnapshot(version, parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null, version);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MdevctlException)
         {
@@ -151,8 +153,9 @@ public sealed class HostView(ManagedHost host)
                 SysfsException sysfs => new MdevctlException($"{sysfs.Path}: {MdevctlException.OsError(sysfs.Errno)}"),
                 _ => MdevctlException.Wrap("Unable to read the host", e),
             };
-            return new HostSnapshot(ImmutableSortedDictionary<string, ParentEntry>.Empty, ImmutableDictionary<Guid, ListedDevice>.Empty,
-                ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Empty, failure);
+            var failed = ++_version;
+            return new HostSnapshot(failed, ImmutableSortedDictionary<string, ParentEntry>.Empty, ImmutableDictionary<Guid, ListedDevice>.Empty,
+                ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Empty, failure, failed);
         }
     }
 
@@ -164,6 +167,8 @@ public sealed class HostView(ManagedHost host)
         var devices = new HashSet<Guid>();
         var availability = new HashSet<string>(StringComparer.Ordinal);
         var registrations = new HashSet<string>(StringComparer.Ordinal);
+        // The parents whose devices or definitions may have changed.
+        var touched = new HashSet<string>(StringComparer.Ordinal);
 
         // Definitions first: how a running device is listed depends on its definition.
         foreach (var change in changes)
@@ -182,6 +187,7 @@ public sealed class HostView(ManagedHost host)
             definitions.RemoveRange(gone);
             var files = host.Definitions.Files(parent, uuid);
             AddDefinitions(definitions, files);
+            touched.Add(parent);
             devices.UnionWith(gone.Select(key => key.Uuid).Concat(files.Select(file => file.Uuid)).Where(active.ContainsKey));
         }
         foreach (var change in changes)
@@ -199,16 +205,29 @@ public sealed class HostView(ManagedHost host)
             }
         }
 
+        // An mdev device is looked up by its UUID; a vGPU of NVIDIA's vendor-specific VFIO is read with its slot,
+        // which the kernel knows by function, not by UUID (looking it up by UUID would read every slot).
+        bool IsKnownSlot(string? parent) => parent is not null && parents.TryGetValue(parent, out var entry) && entry.VendorSlot;
+        foreach (var change in changes.OfType<HostChange.DeviceChanged>().Where(change => IsKnownSlot(change.Parent)))
+        {
+            registrations.Add(change.Parent!);
+        }
         foreach (var uuid in devices)
         {
             if (active.TryGetValue(uuid, out var old))
             {
                 availability.Add(old.Parent);
+                touched.Add(old.Parent);
                 active.Remove(uuid);
+                if (IsKnownSlot(old.Parent))
+                {
+                    registrations.Add(old.Parent);
+                }
             }
-            if (Kernel.TryGetActive(uuid, out var running))
+            if (host.Environment.Sysfs.TryGetActiveDevice(uuid, out var running))
             {
                 availability.Add(running.Parent);
+                touched.Add(running.Parent);
                 active[uuid] = List(running, definitions);
             }
         }
@@ -224,12 +243,16 @@ public sealed class HostView(ManagedHost host)
             {
                 active[vgpu.Uuid] = List(vgpu, definitions);
             }
+            touched.Add(slot);
         }
 
         availability.UnionWith(registrations);
         availability.Remove("");
         var names = WithSharers(availability, parents).ToList();
-        foreach (var (name, entry) in names.Zip(ReadParents(names)))
+        // A device made or removed changes only how many more its parent (and its sharers) can take; a parent that
+        // came, went or changed is read whole.
+        var known = names.Select(name => registrations.Contains(name) ? null : parents.GetValueOrDefault(name)).ToList();
+        foreach (var (name, entry) in names.Zip(ReadParents(names, known)))
         {
             if (entry is null)
             {
@@ -240,24 +263,34 @@ public sealed class HostView(ManagedHost host)
                 parents[name] = entry;
             }
         }
-        return new HostSnapshot(parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null);
+        var version = ++_version;
+        return new HostSnapshot(version, parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null, current.ScanVersion,
+            current.DeviceStamps.SetItems(touched.Select(parent => KeyValuePair.Create(parent, version))));
     }
 
     // Parents of one physical device share its capacity (the virtual functions of an SR-IOV GPU): a device made
     // on one changes what the others offer, without an event of theirs.
-    private IEnumerable<string> WithSharers(IEnumerable<string> names, IReadOnlyDictionary<string, ParentEntry> parents)
+    private IEnumerable<string> WithSharers(IEnumerable<string> names, ImmutableSortedDictionary<string, ParentEntry>.Builder parents)
     {
-        var physical = names.Select(name => PhysicalFunctionOf(name) ?? name).ToHashSet(StringComparer.Ordinal);
+        // A parent keeps its physical function while it is registered: a known one's is not read again.
+        var physical = names.Select(name => (parents.TryGetValue(name, out var known) ? known.PhysicalFunction : PhysicalFunctionOf(name)) ?? name)
+            .ToHashSet(StringComparer.Ordinal);
         return names.Concat(parents.Where(parent => physical.Contains(parent.Value.PhysicalFunction ?? parent.Key)).Select(parent => parent.Key))
             .Distinct(StringComparer.Ordinal);
     }
 
-    // Each parent's types, or null for one that is not (or no longer) a parent.
-    private ParentEntry?[] ReadParents(IReadOnlyList<string> names)
+    // Each parent's types, or null for one that is not (or no longer) a parent. A parent with an entry in known
+    // (an mdev parent read before) has only its availability read again, unless its types are others now.
+    private ParentEntry?[] ReadParents(IReadOnlyList<string> names, List<ParentEntry?>? known)
     {
         var entries = new ParentEntry?[names.Count];
         AllCores.For(names.Count, i =>
         {
+            if (known?[i] is { } before && Availability(names[i], before) is { } after)
+            {
+                entries[i] = after;
+                return;
+            }
             try
             {
                 entries[i] = Kernel.ParentExists(names[i]) && Kernel.TypesUnlessUnplugged(names[i]) is { } types
@@ -270,6 +303,32 @@ public sealed class HostView(ManagedHost host)
             }
         });
         return entries;
+    }
+
+    // A known mdev parent with its available instances read again (the same entry when none changed); null when it
+    // must be read whole: it failed before, is a vendor slot, offers other types now, or a file failed to read.
+    private ParentEntry? Availability(string parent, ParentEntry before)
+    {
+        if (before.Failure is not null || before.VendorSlot || before.Types.Count == 0)
+        {
+            return null;
+        }
+        IReadOnlyList<int>? counts;
+        try
+        {
+            counts = host.Environment.Sysfs.GetAvailableInstances(parent, [.. before.Types.Select(type => type.Id)]);
+        }
+        catch (SysfsException)
+        {
+            return null;
+        }
+        if (counts is null)
+        {
+            return null;
+        }
+        return counts.SequenceEqual(before.Types.Select(type => type.AvailableInstances))
+            ? before
+            : before with { Types = [.. before.Types.Zip(counts, (type, count) => type.AvailableInstances == count ? type : type with { AvailableInstances = count })] };
     }
 
     private string? PhysicalFunctionOf(string parent)
@@ -346,14 +405,35 @@ public sealed class HostSnapshot
     private IReadOnlyList<ListedDevice>? _defined;
     private IReadOnlyList<string>? _vendorSlots;
 
-    internal HostSnapshot(ImmutableSortedDictionary<string, ParentEntry> parents, ImmutableDictionary<Guid, ListedDevice> active,
-        ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> definitions, MdevctlException? failure)
+    private static readonly ImmutableDictionary<string, long> s_noStamps = ImmutableDictionary.Create<string, long>(StringComparer.Ordinal);
+
+    internal HostSnapshot(long version, ImmutableSortedDictionary<string, ParentEntry> parents, ImmutableDictionary<Guid, ListedDevice> active,
+        ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> definitions, MdevctlException? failure, long scanVersion,
+        ImmutableDictionary<string, long>? deviceStamps = null)
     {
+        Version = version;
         Parents = parents;
         Active = active;
         Definitions = definitions;
         Failure = failure;
+        ScanVersion = scanVersion;
+        DeviceStamps = deviceStamps ?? s_noStamps;
     }
+
+    /// <summary>Which state of its view this is: each refresh publishes a higher one.</summary>
+    public long Version { get; }
+
+    // The version of the last full scan up to this snapshot.
+    internal long ScanVersion { get; }
+
+    // For each parent changed since that scan, the version of the snapshot that last changed its running devices or definitions.
+    internal ImmutableDictionary<string, long> DeviceStamps { get; }
+
+    /// <summary>
+    /// A stamp of <paramref name="parent"/>'s running devices and definitions: two snapshots of one view with the same
+    /// stamp for a parent list the same devices on it, so what was built from them can be kept.
+    /// </summary>
+    public long DevicesStamp(string parent) => DeviceStamps.TryGetValue(parent, out var stamp) ? stamp : ScanVersion;
 
     internal ImmutableSortedDictionary<string, ParentEntry> Parents { get; }
 

@@ -103,6 +103,37 @@ public sealed partial class SysfsRoot
         return types;
     }
 
+    /// <summary>
+    /// How many more devices of each of a parent's types can be made: only the <c>available_instances</c> files, for a
+    /// reader that knows the types already (their other files do not change while the parent is registered).
+    /// </summary>
+    /// <param name="parent">A registered parent.</param>
+    /// <param name="types">The type ids the parent offered, ordered by id.</param>
+    /// <returns>The counts in the order of <paramref name="types"/>; null when the parent offers other types now (a driver that hides the types it has no room for, a parent gone).</returns>
+    /// <exception cref="SysfsException">A file is unreadable or vanished while it was read.</exception>
+    public IReadOnlyList<int>? GetAvailableInstances(string parent, IReadOnlyList<string> types)
+    {
+        var typesDirectory = System.IO.Path.Join(ParentPath(RequireComponent(parent)), SysfsNames.SupportedTypes);
+        if (!ListNames(typesDirectory).Order(StringComparer.Ordinal).SequenceEqual(types, StringComparer.Ordinal))
+        {
+            return null;
+        }
+        var counts = new int[types.Count];
+        var typesFd = Native.Descriptor.Open(Native.Libc.AT_FDCWD, typesDirectory, null, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
+        try
+        {
+            for (var i = 0; i < types.Count; i++)
+            {
+                counts[i] = ReadAvailableInstances(typesFd, typesDirectory, types[i]);
+            }
+        }
+        finally
+        {
+            _ = Native.Libc.close(typesFd);
+        }
+        return counts;
+    }
+
     /// <summary>The devices that exist now, in the order of <c>sys/bus/mdev/devices</c>.</summary>
     /// <returns>Every entry named by a UUID whose parent and type could be resolved; one removed during the scan is left out.</returns>
     public IReadOnlyList<ActiveDevice> GetActiveDevices()
@@ -398,12 +429,14 @@ public sealed partial class SysfsRoot
         string Read(string name) => WholeFile.Read(typesFd, $"{id}/{name}", typesDirectory).Trim();
         string? Optional(string name) => NullIfMissing(() => Read(name));
 
-        if (!int.TryParse(Read(SysfsNames.AvailableInstances), NumberStyles.None, CultureInfo.InvariantCulture, out var available))
-        {
-            throw new SysfsException(Errno.EINVAL, System.IO.Path.Join(typesDirectory, id, SysfsNames.AvailableInstances));
-        }
+        var available = ReadAvailableInstances(typesFd, typesDirectory, id);
         return new MdevTypeInfo(id, available, Read(SysfsNames.DeviceApi), Optional(SysfsNames.Name), Optional(SysfsNames.Description));
     }
+
+    private static int ReadAvailableInstances(int typesFd, string typesDirectory, string id) =>
+        int.TryParse(WholeFile.Read(typesFd, $"{id}/{SysfsNames.AvailableInstances}", typesDirectory).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var available)
+            ? available
+            : throw new SysfsException(Errno.EINVAL, System.IO.Path.Join(typesDirectory, id, SysfsNames.AvailableInstances));
 
     private static string? ReadOptional(string path) => NullIfMissing(() => WholeFile.Read(path).Trim());
 

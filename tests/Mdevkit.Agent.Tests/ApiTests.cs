@@ -42,6 +42,39 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal(["mbochs", "mdpy", "mtty"], body.EnumerateArray().Select(parent => parent.GetProperty("name").GetString()));
     }
 
+    [Theory]
+    [InlineData("/v1/devices")]
+    [InlineData("/v1/parents")]
+    public async Task Listing_HasItsLengthAndTag_IsNotModifiedUnderItsTag_AndChangesWithTheHost(string path)
+    {
+        using var first = await Client.GetAsync(path, Cancellation);
+        var bytes = await first.Content.ReadAsByteArrayAsync(Cancellation);
+        var tag = first.Headers.ETag;
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("application/json", first.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(bytes.Length, first.Content.Headers.ContentLength);
+        JsonDocument.Parse(bytes).Dispose();
+        Assert.NotNull(tag);
+        Assert.False(tag.IsWeak);
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { IfNoneMatch = { tag } } };
+        using var notModified = await Client.SendAsync(again, Cancellation);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync(Cancellation));
+        Assert.Equal(tag, notModified.Headers.ETag);
+
+        // A device made through the API is in the next answer, which has another tag.
+        using var defined = await Client.PutAsync($"/v1/definitions/mtty/{Uuid}", new StringContent("""{"mdev_type":"mtty-2","start":"manual"}"""), Cancellation);
+        Assert.Equal(HttpStatusCode.Created, defined.StatusCode);
+        using var started = await Client.PostAsync($"/v1/devices/{Uuid}/start", null, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        using var changedRequest = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { IfNoneMatch = { tag } } };
+        using var changed = await Client.SendAsync(changedRequest, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.NotEqual(tag, changed.Headers.ETag);
+        Assert.NotEqual(bytes, await changed.Content.ReadAsByteArrayAsync(Cancellation));
+    }
+
     [Fact]
     public async Task DefineStartStopUndefine_ChangeTheKernelAndTheDefinitions()
     {

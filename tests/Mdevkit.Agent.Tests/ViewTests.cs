@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using CsCheck;
 using Mdevkit.Management;
 
 namespace Mdevkit.Agent.Tests;
@@ -82,6 +83,61 @@ public sealed class ViewTests : IAsyncLifetime
 
         _agent.Simulator.Host.Reboot();
         await AssertAnswersAsAFreshScanAsync(_agent, received, "after a reboot");
+    }
+
+    // A step: make a device of the n-th type offered now, remove the n-th running device, write a definition of the
+    // n-th type, or remove the n-th definition.
+    private static readonly Gen<(int Kind, int Pick)[]> s_steps = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1 << 20]).Array[1, 24];
+
+    [Fact]
+    public async Task View_AfterRandomMakesRemovesAndDefinitions_AnswersAsAFreshScan()
+    {
+        // Every driver: shared counters, per-type counts, GVT-g's pools, and an M60 that hides the types it has no room for.
+        await using var agent = await AgentFixture.StartAsync("default", nameof(ViewTests) + "Random");
+        await using var received = await EventsAsync(agent);
+        string[] Offered() => [.. Directory.GetDirectories(Path.Join(agent.Root.Sys, "class/mdev_bus"))
+            .SelectMany(parent => Directory.GetDirectories(Path.Join(parent, "mdev_supported_types")).Select(type => $"{Path.GetFileName(parent)}/{Path.GetFileName(type)}"))
+            .Order(StringComparer.Ordinal)];
+        await s_steps.SampleAsync(async steps =>
+        {
+            // The marker devices of the samples before go, so that mtty has room for this one's.
+            foreach (var device in Directory.GetDirectories(Path.Join(agent.Root.Sys, "class/mdev_bus/mtty")).Where(path => Guid.TryParse(Path.GetFileName(path), out _)))
+            {
+                await File.WriteAllTextAsync(Path.Join(device, "remove"), "1", Cancellation);
+            }
+            foreach (var (kind, pick) in steps)
+            {
+                var offered = Offered();
+                var running = Directory.GetDirectories(Path.Join(agent.Root.Sys, "bus/mdev/devices")).Order(StringComparer.Ordinal).ToArray();
+                var definitions = Directory.GetFiles(agent.Root.ConfigDirectory, "*", SearchOption.AllDirectories)
+                    .Where(path => Guid.TryParse(Path.GetFileName(path), out _)).Order(StringComparer.Ordinal).ToArray();
+                var (parent, type) = offered[pick % offered.Length].Split('/') is [var p, var t] ? (p, t) : throw new InvalidOperationException();
+                // A full parent or a device just gone refuses: that is one of the sequences, not a failure.
+                try
+                {
+                    switch (kind)
+                    {
+                        case 0:
+                            await File.WriteAllTextAsync(Create(agent, parent, type), Guid.NewGuid().ToString(), Cancellation);
+                            break;
+                        case 1 when running.Length > 0:
+                            await File.WriteAllTextAsync(Path.Join(running[pick % running.Length], "remove"), "1", Cancellation);
+                            break;
+                        case 2:
+                            Directory.CreateDirectory(Path.Join(agent.Root.ConfigDirectory, parent));
+                            await File.WriteAllTextAsync(Path.Join(agent.Root.ConfigDirectory, $"{parent}/{Guid.NewGuid()}"), Definition.Replace("mtty-1", type, StringComparison.Ordinal), Cancellation);
+                            break;
+                        case 3 when definitions.Length > 0:
+                            File.Delete(definitions[pick % definitions.Length]);
+                            break;
+                    }
+                }
+                catch (IOException)
+                {
+                }
+            }
+            await AssertAnswersAsAFreshScanAsync(agent, received, $"after {string.Join(' ', steps)}");
+        }, iter: 12, threads: 1);
     }
 
     [Fact]

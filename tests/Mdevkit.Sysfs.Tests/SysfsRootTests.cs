@@ -52,6 +52,18 @@ public sealed class SysfsRootTests : IDisposable
         Assert.Equal(Errno.ENOENT, error.Errno);
     }
 
+    [Fact]
+    public void GetAvailableInstances_OfTheTypesKnown_ReadsEachCount_AndNoneWhenTheTypesAreOthers()
+    {
+        Assert.Equal([5, 7], _sysfs.GetAvailableInstances("0000:00:02.0", ["i915-GVTg_V5_4", "i915-GVTg_V5_8"]));
+
+        // A driver that hides a type it has no room for, or shows one again: the caller must read the types whole.
+        Assert.Null(_sysfs.GetAvailableInstances("0000:00:02.0", ["i915-GVTg_V5_8"]));
+        _root.Type(Gpu, "i915-GVTg_V5_2", 2, "vfio-pci", null, null);
+        Assert.Null(_sysfs.GetAvailableInstances("0000:00:02.0", ["i915-GVTg_V5_4", "i915-GVTg_V5_8"]));
+        Assert.Null(_sysfs.GetAvailableInstances("0.0.0123", ["i915-GVTg_V5_4"]));
+    }
+
     [Theory]
     [InlineData("..")]
     [InlineData("../../etc")]

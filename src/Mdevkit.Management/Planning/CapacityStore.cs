@@ -17,13 +17,41 @@ public sealed class CapacityStore(MdevctlEnvironment environment)
     public CapacityModel? TryLoad(string parent)
     {
         var path = PathOf(parent);
-        if (!File.Exists(path))
+        return File.Exists(path) ? Parse(parent, File.ReadAllText(path)) : null;
+    }
+
+    /// <summary>
+    /// The text of every stored model, by parent, for a reader that keeps what it built from them and parses (with
+    /// <see cref="Parse"/>) only what changed: one listing of the directory, then the files it has.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ReadTexts()
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!System.IO.Directory.Exists(Directory))
         {
-            return null;
+            return texts;
         }
+        foreach (var path in System.IO.Directory.GetFiles(Directory, "*.json"))
+        {
+            try
+            {
+                texts[Path.GetFileNameWithoutExtension(path)] = File.ReadAllText(path);
+            }
+            catch (FileNotFoundException)
+            {
+                // Removed since the listing (a model is replaced by a rename, so it is never half there).
+            }
+        }
+        return texts;
+    }
+
+    /// <summary>A stored model's text, as <see cref="ReadTexts"/> gave it.</summary>
+    /// <exception cref="MdevctlException">The text is not a model.</exception>
+    public CapacityModel Parse(string parent, string text)
+    {
         try
         {
-            return JsonSyntax.Deserialize(File.ReadAllText(path), PlanningJson.Default.CapacityModel, "a capacity model", path);
+            return JsonSyntax.Deserialize(text, PlanningJson.Default.CapacityModel, "a capacity model", PathOf(parent));
         }
         catch (InvalidInputException e)
         {
