@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
@@ -47,18 +48,30 @@ public sealed class ApiTests : IAsyncLifetime
     [InlineData("/v1/parents")]
     public async Task Listing_HasItsLengthAndTag_IsNotModifiedUnderItsTag_AndChangesWithTheHost(string path)
     {
-        using var first = await Client.GetAsync(path, Cancellation);
-        var bytes = await first.Content.ReadAsByteArrayAsync(Cancellation);
-        var tag = first.Headers.ETag;
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal("application/json", first.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(bytes.Length, first.Content.Headers.ContentLength);
-        JsonDocument.Parse(bytes).Dispose();
-        Assert.NotNull(tag);
-        Assert.False(tag.IsWeak);
+        byte[] bytes;
+        EntityTagHeaderValue tag;
+        HttpResponseMessage notModified;
+        // The simulator's boot events may still reach the view after the agent is up: an answer that changed in between
+        // comes with another tag, and the pair is asked again.
+        var attempts = 0;
+        do
+        {
+            using var first = await Client.GetAsync(path, Cancellation);
+            bytes = await first.Content.ReadAsByteArrayAsync(Cancellation);
+            tag = first.Headers.ETag!;
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("application/json", first.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(bytes.Length, first.Content.Headers.ContentLength);
+            JsonDocument.Parse(bytes).Dispose();
+            Assert.NotNull(tag);
+            Assert.False(tag.IsWeak);
 
-        using var again = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { IfNoneMatch = { tag } } };
-        using var notModified = await Client.SendAsync(again, Cancellation);
+            using var again = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { IfNoneMatch = { tag } } };
+            notModified = await Client.SendAsync(again, Cancellation);
+            Assert.True(notModified.StatusCode == HttpStatusCode.NotModified || !Equals(notModified.Headers.ETag, tag), "an answer under the same tag");
+        }
+        while (notModified.StatusCode != HttpStatusCode.NotModified && ++attempts < 20);
+        using var _ = notModified;
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
         Assert.Empty(await notModified.Content.ReadAsByteArrayAsync(Cancellation));
         Assert.Equal(tag, notModified.Headers.ETag);
