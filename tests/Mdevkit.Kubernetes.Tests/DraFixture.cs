@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Mdevkit.Kubernetes.Cluster;
+using Mdevkit.Management;
 using Mdevkit.SimHost;
 using Mdevkit.Simulation.Profiles;
 using Mdevkit.TestSupport;
@@ -48,6 +49,9 @@ internal sealed class DraFixture : IAsyncDisposable
     public string CdiDirectory => _scratch.Join("cdi");
 
     public PluginPaths Paths => new(KubeletDirectory, CdiDirectory);
+
+    /// <summary>The simulated host as mdevkit manages it, from the test's process: what another tool on the host would do.</summary>
+    public ManagedHost Host => field ??= new ManagedHost(new MdevctlEnvironment(Root), TextWriter.Null);
 
     public IReadOnlyList<string> Arguments =>
         ["--root", Root, "--node-name", NodeName, "--kubelet-dir", KubeletDirectory, "--cdi-dir", CdiDirectory, "--server", Api.Address.ToString()];
@@ -119,6 +123,23 @@ internal sealed class DraFixture : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, $"the pool of {NodeName} never got there; it is:\n{string.Join("\n", pool.Select(slice => KubernetesJson.Serialize(slice)))}\nplugin log:\n{Plugin?.Log}");
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
+    }
+
+    /// <summary>Probes every parent, as <c>mdevkit probe</c> does, so the slices publish each one's learned capacity model.</summary>
+    public void ProbeAll()
+    {
+        foreach (var parent in Host.Kernel.ParentNames())
+        {
+            Host.Probe.Probe(parent, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Puts <paramref name="claim"/> into the double with the allocation the scheduler made; the kubelet's name for it.</summary>
+    public V1.Claim Allocated(Resourcev1ResourceClaim claim, V1AllocationResult allocation)
+    {
+        claim.Status = new V1ResourceClaimStatus { Allocation = allocation };
+        var stored = Api.PutClaim(claim);
+        return new V1.Claim { Namespace = stored.Metadata.NamespaceProperty, Name = stored.Metadata.Name, Uid = stored.Metadata.Uid };
     }
 
     /// <summary>The node's devices of the pool published now, once it is complete.</summary>
