@@ -98,7 +98,7 @@ public sealed class DraEndToEndTests
         Assert.Null(new Allocator([AllocatorClaims.DeviceClass(DraNames.Driver)]).Allocate(full, claims, AllocatorClaims.ForAttribute("vm-more", DraNames.Driver, DraNames.TypeAttribute, claimType)));
 
         // Unprepared, the claims' devices are gone; the foreign one stays.
-        var unprepared = await kubelet.UnprepareAsync([.. claims.Select(Ref)]);
+        var unprepared = await kubelet.UnprepareAsync([.. claims.Select(DraFixture.Ref)]);
         Assert.All(unprepared.Values, answer => Assert.Equal("", answer.Error));
         Assert.Equal([MdevUuid.Format(foreign)], node.Mdevs());
         Assert.False(File.Exists(node.Paths.VfioSpec(claim.Metadata.Uid)));
@@ -111,7 +111,6 @@ public sealed class DraEndToEndTests
         return answer;
     }
 
-    private static V1.Claim Ref(Resourcev1ResourceClaim claim) => new() { Namespace = claim.Metadata.NamespaceProperty, Name = claim.Metadata.Name, Uid = claim.Metadata.Uid };
 
     private static List<V1Device> Devices(IReadOnlyList<V1ResourceSlice> pool) => [.. pool.SelectMany(slice => slice.Spec.Devices ?? []).OrderBy(device => device.Name, StringComparer.Ordinal)];
 

@@ -138,9 +138,11 @@ internal sealed class DraFixture : IAsyncDisposable
     public V1.Claim Allocated(Resourcev1ResourceClaim claim, V1AllocationResult allocation)
     {
         claim.Status = new V1ResourceClaimStatus { Allocation = allocation };
-        var stored = Api.PutClaim(claim);
-        return new V1.Claim { Namespace = stored.Metadata.NamespaceProperty, Name = stored.Metadata.Name, Uid = stored.Metadata.Uid };
+        return Ref(Api.PutClaim(claim));
     }
+
+    /// <summary>A claim as the kubelet names it.</summary>
+    public static V1.Claim Ref(Resourcev1ResourceClaim claim) => new() { Namespace = claim.Metadata.NamespaceProperty, Name = claim.Metadata.Name, Uid = claim.Metadata.Uid };
 
     /// <summary>The node's devices of the pool published now, once it is complete.</summary>
     public async Task<IReadOnlyList<V1Device>> DevicesAsync() => [.. (await PoolAsync(_ => true)).SelectMany(slice => slice.Spec.Devices ?? [])];
