@@ -108,6 +108,27 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes a Node object, as its removal from the cluster does.</summary>
+    public void DeleteNode(string name)
+    {
+        lock (_gate)
+        {
+            _nodes.Remove(name);
+        }
+    }
+
+    /// <summary>Deletes a driver's slices of a node, as the kubelet does when the driver's plugin goes away.</summary>
+    public void DeleteSlices(string driver, string nodeName)
+    {
+        lock (_gate)
+        {
+            foreach (var name in _slices.Values.Where(slice => slice.Spec.Driver == driver && slice.Spec.NodeName == nodeName).Select(slice => slice.Metadata.Name).ToList())
+            {
+                _slices.Remove(name);
+            }
+        }
+    }
+
     /// <summary>Deletes a claim, as its pod's end does.</summary>
     public void DeleteClaim(string claimNamespace, string name)
     {
