@@ -18,7 +18,8 @@ public sealed class DraPublishingTests
         Assert.All(pool, slice => Assert.Equal((DraNames.Driver, DraFixture.Node, uid), (slice.Spec.Driver, slice.Spec.Pool.Name, Assert.Single(slice.Metadata.OwnerReferences).Uid)));
         // mtty's two types, mdpy's and mbochs's, each offered.
         Assert.Contains(pool.SelectMany(slice => slice.Spec.Devices ?? []), device => device.Name == "mtty-mtty-2-0");
-        Assert.Contains("Published the ResourceSlices of node node-1 at pool generation 1", node.Plugin!.Log, StringComparison.Ordinal);
+        // The log line follows the last write.
+        await Until(() => node.Plugin!.Log.Contains("Published the ResourceSlices of node node-1 at pool generation 1", StringComparison.Ordinal), node.Plugin!);
     }
 
     [Fact]
@@ -35,7 +36,7 @@ public sealed class DraPublishingTests
             var republished = await node.PoolAsync(_ => true);
 
             Assert.Equal(published.Select(slice => slice.Metadata.Name), republished.Select(slice => slice.Metadata.Name));
-            Assert.Contains("(the kubelet registered the plugin)", node.Plugin!.Log, StringComparison.Ordinal);
+            await Until(() => node.Plugin!.Log.Contains("(the kubelet registered the plugin)", StringComparison.Ordinal), node.Plugin!);
         }
     }
 
@@ -54,7 +55,7 @@ public sealed class DraPublishingTests
 
         Assert.Equal(before.Where(name => !name.EndsWith("-3", StringComparison.Ordinal) || !name.StartsWith("mdpy-", StringComparison.Ordinal)), during);
         Assert.Equal(before, after);
-        Assert.Contains($"device-added {foreign:D} on mdpy", node.Plugin!.Log, StringComparison.Ordinal);
+        await Until(() => node.Plugin!.Log.Contains($"(device-added {foreign:D} on mdpy)", StringComparison.Ordinal), node.Plugin!);
     }
 
     [Fact]
