@@ -1,4 +1,5 @@
 using Mdevkit.Management;
+using Mdevkit.Management.Events;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Agent;
@@ -12,78 +13,30 @@ internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub 
     // How often the listener looks up from an empty socket to see whether the agent is stopping.
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(250);
 
-    // The most messages read into the view at once: a burst becomes one refresh, then its events go out in order.
-    private const int Batch = 256;
-
-    /// <summary>Where a root keeps its network namespace, if it has one of its own.</summary>
-    public static string NamespaceOf(ManagedHost host) => host.Environment.Sysfs.PathOf(MdevkitPaths.NetworkNamespace);
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Factory.StartNew(() =>
     {
-        using var socket = File.Exists(NamespaceOf(host))
-            ? UeventSocket.OpenIn(NamespaceOf(host), UeventSocket.UdevGroup)
-            : UeventSocket.Open(UeventSocket.UdevGroup);
+        using var listener = UdevListener.Open(host.Environment);
         // Listening first, then reading: every change from here on has an event that reads it again.
         view.RefreshAll();
-        var batch = new List<IReadOnlyList<KeyValuePair<string, string>>>();
         while (!stoppingToken.IsCancellationRequested)
         {
-            var lost = false;
-            try
-            {
-                for (var message = socket.Receive(s_poll); message is not null; message = batch.Count < Batch ? socket.Receive(TimeSpan.Zero) : null)
-                {
-                    if (UdevMessages.TryDecode(message, out var properties))
-                    {
-                        batch.Add(properties);
-                    }
-                }
-            }
-            catch (SysfsException e) when (e.Errno == Errno.ENOBUFS)
-            {
-                lost = true;
-            }
+            var batch = listener.Receive(s_poll);
             // The view first, so that a client reading on an event finds what the event told.
-            view.Refresh(lost ? [new HostChange.EventsLost()] : batch.Select(HostChange.FromUdev).OfType<HostChange>());
-            foreach (var properties in batch)
+            view.Refresh(batch.Lost ? [new HostChange.EventsLost()] : batch.Events.Select(HostChange.FromUdev).OfType<HostChange>());
+            foreach (var properties in batch.Events)
             {
-                if (Translate(properties) is { } translated)
+                if (MdevUdevEvent.FromUdev(properties) is { } translated)
                 {
                     hub.Publish(translated.Type, translated.Uuid, translated.Parent, properties.ToDictionary());
                 }
             }
-            batch.Clear();
-            if (lost)
+            if (batch.Lost)
             {
                 Log.EventsLost(logger);
                 hub.Publish("events-lost");
             }
         }
     }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    /// <summary>What an mdev-related udev event means for the API's clients; null for events of no interest.</summary>
-    public static (string Type, Guid? Uuid, string? Parent)? Translate(IReadOnlyList<KeyValuePair<string, string>> properties)
-    {
-        string? Value(string key) => properties.FirstOrDefault(property => property.Key == key).Value;
-        var components = (Value("DEVPATH") ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var action = Value("ACTION");
-        if (Value("SUBSYSTEM") == "mdev" && components.Length >= 2 && MdevUuid.TryParse(components[^1], out var uuid))
-        {
-            return action switch
-            {
-                "add" => ("device-added", uuid, components[^2]),
-                "remove" => ("device-removed", uuid, components[^2]),
-                "change" => ("device-changed", uuid, components[^2]),
-                _ => null,
-            };
-        }
-        return (Value("MDEV_STATE"), components) switch
-        {
-            ("registered", [.., var parent]) => ("parent-registered", null, parent),
-            ("unregistered", [.., var parent]) => ("parent-unregistered", null, parent),
-            _ => null,
-        };
-    }
 }
 
 /// <summary>Definitions changed by anyone (a command, a script, an editor): inotify on mdevctl's configuration directory.</summary>

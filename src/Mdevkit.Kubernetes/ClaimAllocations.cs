@@ -54,7 +54,8 @@ public sealed class ClaimAllocations(IKubernetes client, string nodeName)
         return new AllocatedDevice(result.Request, result.Pool, result.Device, Attribute(DraNames.ParentAttribute), Attribute(DraNames.TypeAttribute));
     }
 
-    private static string? StatusMessage(string? body)
+    /// <summary>The message of the API server's Status body, or the body itself when it is none.</summary>
+    internal static string? StatusMessage(string? body)
     {
         try
         {

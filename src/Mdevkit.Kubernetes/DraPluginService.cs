@@ -9,7 +9,8 @@ namespace Mdevkit.Kubernetes;
 /// The kubelet's <c>v1.DRAPlugin</c>: prepares and unprepares claims, answering every claim of a request, each with its
 /// devices or its own error, so one bad claim never hides the others.
 /// </summary>
-internal sealed partial class DraPluginService(ClaimAllocations allocations, PreparedClaims prepared, DeviceHealth health, ILogger<DraPluginService> logger) : V1.DRAPlugin.DRAPluginBase
+internal sealed partial class DraPluginService(ClaimAllocations allocations, PreparedClaims prepared, DeviceHealth health, IEnumerable<ISlicePublisher> publishers, ILogger<DraPluginService> logger)
+    : V1.DRAPlugin.DRAPluginBase
 {
     public override async Task<V1.NodePrepareResourcesResponse> NodePrepareResources(V1.NodePrepareResourcesRequest request, ServerCallContext context)
     {
@@ -37,6 +38,7 @@ internal sealed partial class DraPluginService(ClaimAllocations allocations, Pre
             response.Claims[claim.Uid] = answer;
         }
         health.HostChanged();
+        publishers.PublishNow("claims prepared");
         return response;
     }
 
@@ -59,6 +61,7 @@ internal sealed partial class DraPluginService(ClaimAllocations allocations, Pre
             response.Claims[claim.Uid] = answer;
         }
         health.HostChanged();
+        publishers.PublishNow("claims unprepared");
         return Task.FromResult(response);
     }
 

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Exceptions;
+using Mdevkit.Kubernetes.Slices;
 using Mdevkit.Management;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -10,13 +11,14 @@ public sealed class PluginException(string message, Exception? inner = null) : E
 
 /// <summary>
 /// <c>mdevkit-dra</c> as an ASP.NET Core application: Kestrel on two Unix sockets with HTTP/2, the registration socket
-/// in the kubelet's plugin registry and the DRA endpoint in the plugin's directory, both removed again when it stops.
+/// in the kubelet's plugin registry and the DRA endpoint in the plugin's directory, both removed again when it stops;
+/// in the background, the node's ResourceSlices published and kept up to date.
 /// </summary>
 public static partial class PluginHost
 {
     /// <summary>Builds the plugin; unfinished prepares a killed plugin left are rolled back here, before it serves.</summary>
     /// <param name="options">What it runs with.</param>
-    /// <param name="configureServices">Adds services, such as an <see cref="ISlicePublisher"/>.</param>
+    /// <param name="configureServices">Adds services, such as another <see cref="ISlicePublisher"/>.</param>
     /// <exception cref="PluginException">The API server cannot be configured, or a socket or the checkpoint is in the way.</exception>
     public static WebApplication Build(PluginOptions options, Action<IServiceCollection>? configureServices = null)
     {
@@ -47,6 +49,10 @@ public static partial class PluginHost
         builder.Services.AddSingleton(new ClaimAllocations(client, options.NodeName));
         builder.Services.AddSingleton<DraPluginService>();
         builder.Services.AddSingleton<DeviceHealth>();
+        builder.Services.AddSingleton<BackgroundSlicePublisher>();
+        builder.Services.AddSingleton<ISlicePublisher>(services => services.GetRequiredService<BackgroundSlicePublisher>());
+        builder.Services.AddHostedService(services => services.GetRequiredService<BackgroundSlicePublisher>());
+        builder.Services.AddHostedService<CapacityEventSource>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();

@@ -143,6 +143,14 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
         return [.. unfinished.Select(entry => new ClaimRef(entry.Namespace, entry.Uid, entry.Name))];
     }
 
+    /// <summary>The UUIDs of every device the checkpoint names, of claims prepared or being prepared: the driver's own, which its slices keep offering.</summary>
+    /// <exception cref="ClaimException">The checkpoint is not valid.</exception>
+    public IReadOnlySet<Guid> Devices()
+    {
+        using var rootLock = RootLock.Acquire(host.Environment);
+        return Load().SelectMany(claim => claim.Devices).Select(device => device.Uuid).ToHashSet();
+    }
+
     // The device's UUID, and whether it runs already: then it must be the allocated one, and stays when the claim goes,
     // unless an earlier prepare of this claim made it.
     private CheckpointDevice Plan(ClaimRef claim, AllocatedDevice device, CheckpointClaim? earlier)

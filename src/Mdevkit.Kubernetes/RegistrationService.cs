@@ -4,16 +4,30 @@ using Mdevkit.Kubernetes.Protos.Registration;
 namespace Mdevkit.Kubernetes;
 
 /// <summary>
-/// Told when the kubelet has registered the plugin, at its first start and again after every kubelet restart. The
-/// kubelet wipes a driver's ResourceSlices of its node when the driver goes away, so whoever publishes them publishes
-/// again here. Implementations return at once and do the publishing on their own time; register one with
-/// <c>services.AddSingleton&lt;ISlicePublisher, …&gt;()</c> in <see cref="PluginHost.Build"/>'s
-/// <c>configureServices</c>. With none registered, nothing is published.
+/// Told when the node's ResourceSlices may have to change: when the plugin starts, when the kubelet has registered it
+/// (at its first start and again after every kubelet restart: the kubelet wipes a driver's ResourceSlices of its node
+/// when the driver goes away), after a prepare or unprepare, and when udev tells of an mdev or parent that came or
+/// went. Implementations return at once and do the publishing on their own time. <see cref="PluginHost.Build"/>
+/// registers the plugin's own (<see cref="Slices.BackgroundSlicePublisher"/>); more can be added with
+/// <c>services.AddSingleton&lt;ISlicePublisher, …&gt;()</c> in its <c>configureServices</c>.
 /// </summary>
 public interface ISlicePublisher
 {
     /// <summary>Publish this node's slices now (again); <paramref name="reason"/> says why, for the log.</summary>
     void PublishNow(string reason);
+}
+
+/// <summary>Asking every registered publisher at once.</summary>
+public static class SlicePublishers
+{
+    /// <summary>Tells each publisher to publish now; <paramref name="reason"/> says why.</summary>
+    public static void PublishNow(this IEnumerable<ISlicePublisher> publishers, string reason)
+    {
+        foreach (var publisher in publishers)
+        {
+            publisher.PublishNow(reason);
+        }
+    }
 }
 
 /// <summary>
@@ -38,10 +52,7 @@ internal sealed partial class RegistrationService(PluginPaths paths, IEnumerable
         if (request.PluginRegistered)
         {
             LogRegistered(logger, DraNames.Driver);
-            foreach (var publisher in publishers)
-            {
-                publisher.PublishNow("the kubelet registered the plugin");
-            }
+            publishers.PublishNow("the kubelet registered the plugin");
         }
         else
         {

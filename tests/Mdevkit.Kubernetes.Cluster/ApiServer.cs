@@ -16,13 +16,13 @@ namespace Mdevkit.Kubernetes.Cluster;
 /// unmodified against it. ResourceSlices: create, get, replace (with <c>resourceVersion</c> conflicts), delete, and list
 /// with <c>fieldSelector</c> on <c>spec.nodeName</c>, <c>spec.driver</c> and <c>metadata.name</c>; every slice written
 /// is checked against the API's rules that matter (<see cref="ApiServerValidation"/>). ResourceClaims: get; the test
-/// puts them, with their <c>status.allocation</c>, through <see cref="PutClaim"/>. Refusals are 4xx with a
-/// <c>Status</c> body.
+/// puts them, with their <c>status.allocation</c>, through <see cref="PutClaim"/>. Nodes: get (the owner of a node's
+/// slices); the test puts them through <see cref="PutNode"/>. Refusals are 4xx with a <c>Status</c> body.
 /// </summary>
 /// <remarks>
 /// Not reproduced: authentication and authorization (RBAC, the node authorizer that limits a kubelet plugin to its own
 /// node's slices), admission, watch, label selectors, list pagination (<c>limit</c>/<c>continue</c>), patch and apply,
-/// <c>deletecollection</c>, owner references and garbage collection, the <c>DeviceClass</c> and claim-template
+/// <c>deletecollection</c>, garbage collection (owner references are stored, never acted on), every other field of a Node, the <c>DeviceClass</c> and claim-template
 /// endpoints, claim status writes by the scheduler, feature gates (every field the models know is accepted), CEL
 /// validation of selectors, and the rules of fields the driver does not use (taints, binding conditions, per-device node
 /// selection beyond its exclusivity).
@@ -34,6 +34,7 @@ public sealed class ApiServer : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, V1ResourceSlice> _slices = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Name), Resourcev1ResourceClaim> _claims = [];
+    private readonly Dictionary<string, V1Node> _nodes = new(StringComparer.Ordinal);
     private long _resourceVersion;
 
     private ApiServer(WebApplication app)
@@ -91,6 +92,43 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stores a Node object as a kubelet's registration makes it (name and UID only); returns it.</summary>
+    public V1Node PutNode(string name)
+    {
+        lock (_gate)
+        {
+            var node = new V1Node
+            {
+                ApiVersion = "v1",
+                Kind = "Node",
+                Metadata = new V1ObjectMeta { Name = name, Uid = Guid.NewGuid().ToString(), ResourceVersion = NextVersion() },
+            };
+            _nodes[name] = node;
+            return node;
+        }
+    }
+
+    /// <summary>Deletes a Node object, as its removal from the cluster does.</summary>
+    public void DeleteNode(string name)
+    {
+        lock (_gate)
+        {
+            _nodes.Remove(name);
+        }
+    }
+
+    /// <summary>Deletes a driver's slices of a node, as the kubelet does when the driver's plugin goes away.</summary>
+    public void DeleteSlices(string driver, string nodeName)
+    {
+        lock (_gate)
+        {
+            foreach (var name in _slices.Values.Where(slice => slice.Spec.Driver == driver && slice.Spec.NodeName == nodeName).Select(slice => slice.Metadata.Name).ToList())
+            {
+                _slices.Remove(name);
+            }
+        }
+    }
+
     /// <summary>Deletes a claim, as its pod's end does.</summary>
     public void DeleteClaim(string claimNamespace, string name)
     {
@@ -139,6 +177,13 @@ public sealed class ApiServer : IAsyncDisposable
             lock (_gate)
             {
                 return _claims.TryGetValue((ns, name), out var claim) ? Json(claim) : Refuse(NotFound("resourceclaims", name));
+            }
+        });
+        _app.MapGet("/api/v1/nodes/{name}", (string name) =>
+        {
+            lock (_gate)
+            {
+                return _nodes.TryGetValue(name, out var node) ? Json(node) : Refuse(Failure(StatusCodes.Status404NotFound, "NotFound", $"nodes \"{name}\" not found"));
             }
         });
         // Anything else is an endpoint the double does not have, said as the API server says it.

@@ -160,6 +160,10 @@ public sealed partial class DeployManifestsTests(ITestOutputHelper output)
         Assert.Equal((account.Metadata.Name, account.Metadata.NamespaceProperty), (subject.Name, subject.NamespaceProperty));
         Assert.Equal(role.Metadata.Name, binding.RoleRef.Name);
         Assert.Equal(["get", "list", "watch"], role.Rules.Single(rule => rule.Resources.Contains("resourceclaims")).Verbs);
+        // udev's events are heard only in the host's network namespace.
+        Assert.True(daemonSet.Spec.Template.Spec.HostNetwork);
+        // The Node owns the node's slices: the plugin reads its UID.
+        Assert.Equal(["get"], role.Rules.Single(rule => rule.Resources.Contains("nodes")).Verbs);
         Assert.Equal(
             ["create", "delete", "get", "list", "patch", "update", "watch"],
             role.Rules.Single(rule => rule.Resources.Contains("resourceslices")).Verbs.Order(StringComparer.Ordinal));

@@ -6,8 +6,8 @@ namespace Mdevkit.Kubernetes.Tests;
 
 /// <summary>
 /// DRAResourceHealth as the kubelet watches it on the plugin's endpoint: the complete list of prepared devices, a new
-/// one at once when a claim is prepared or unprepared, and a parent unplugged from the mounted simulator seen within a
-/// check period.
+/// one at once when a claim is prepared or unprepared, and when udev tells that a parent was unplugged from the mounted
+/// simulator.
 /// </summary>
 public sealed class DeviceHealthTests
 {
@@ -39,20 +39,20 @@ public sealed class DeviceHealthTests
         using var watch = plugin.WatchHealth();
         var stream = watch.ResponseStream;
         Assert.Empty((await UntilAsync(stream, s_atOnce, _ => true)).Devices);
-        var claim = node.Claim("vm-a", ("serial", "mtty-1-0"), ("display", "mdpy-0"));
+        var claim = node.Claim("vm-a", ("serial", "mtty-mtty-1-0"), ("display", "mdpy-mdpy-vga-0"));
 
         Assert.Equal("", (await plugin.PrepareAsync(claim))[claim.Uid].Error);
         var prepared = await UntilAsync(stream, s_atOnce, response => response.Devices.Count > 0);
 
-        Assert.Equal([("mdpy-0", Health.HealthStatus.Healthy, ""), ("mtty-1-0", Health.HealthStatus.Healthy, "")], Summary(prepared));
+        Assert.Equal([("mdpy-mdpy-vga-0", Health.HealthStatus.Healthy, ""), ("mtty-mtty-1-0", Health.HealthStatus.Healthy, "")], Summary(prepared));
         Assert.All(prepared.Devices, device => Assert.Equal((DraFixture.Node, 30L), (device.Device.PoolName, device.HealthCheckTimeoutSeconds)));
         Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - prepared.Devices[0].LastUpdatedTime, 0, 10);
 
         Assert.Equal(Errno.None, node.Simulator.Host.Unplug("mdpy"));
-        var unplugged = await UntilAsync(stream, DeviceHealth.CheckPeriod + s_atOnce,
+        var unplugged = await UntilAsync(stream, s_atOnce,
             response => response.Devices.Any(device => device.Health == Health.HealthStatus.Unhealthy));
 
-        Assert.Equal([("mdpy-0", Health.HealthStatus.Unhealthy, "its parent mdpy is gone"), ("mtty-1-0", Health.HealthStatus.Healthy, "")], Summary(unplugged));
+        Assert.Equal([("mdpy-mdpy-vga-0", Health.HealthStatus.Unhealthy, "its parent mdpy is gone"), ("mtty-mtty-1-0", Health.HealthStatus.Healthy, "")], Summary(unplugged));
 
         Assert.Equal("", (await plugin.UnprepareAsync(claim))[claim.Uid].Error);
         Assert.Empty((await UntilAsync(stream, s_atOnce, response => response.Devices.Count == 0)).Devices);

@@ -1,5 +1,7 @@
+using k8s;
 using k8s.Models;
 using Mdevkit.Kubernetes.Cluster;
+using Mdevkit.Management;
 using Mdevkit.SimHost;
 using Mdevkit.Simulation.Profiles;
 using Mdevkit.TestSupport;
@@ -8,27 +10,33 @@ using V1 = Mdevkit.Kubernetes.Protos.Dra.V1;
 namespace Mdevkit.Kubernetes.Tests;
 
 /// <summary>
-/// One node without a cluster: a simulated host served through its real FUSE mount (the kernel's sample drivers), the
-/// API server double with a hand-written ResourceSlice of the node's mtty devices, and <c>mdevkit-dra</c> as a real
-/// process over them, registered by the fake kubelet.
+/// One node without a cluster: a simulated host served through its real FUSE mount (the kernel's sample drivers unless
+/// told otherwise), the API server double with the node's Node object, and <c>mdevkit-dra</c> as a real process over
+/// them, publishing the node's ResourceSlices, registered by the fake kubelet.
 /// </summary>
 internal sealed class DraFixture : IAsyncDisposable
 {
     public const string Node = "node-1";
 
+    private static readonly TimeSpan s_patience = TimeSpan.FromMinutes(1);
     private readonly TempRoot _scratch;
+    private readonly bool _ownsApi;
 
-    private DraFixture(TempRoot scratch, SimService simulator, ApiServer api)
+    private DraFixture(TempRoot scratch, SimService simulator, ApiServer api, string nodeName, bool ownsApi)
     {
         _scratch = scratch;
         Simulator = simulator;
         Api = api;
+        NodeName = nodeName;
+        _ownsApi = ownsApi;
         Kubelet = new FakeKubelet(KubeletDirectory);
     }
 
     public SimService Simulator { get; }
 
     public ApiServer Api { get; }
+
+    public string NodeName { get; }
 
     public FakeKubelet Kubelet { get; }
 
@@ -42,21 +50,39 @@ internal sealed class DraFixture : IAsyncDisposable
 
     public PluginPaths Paths => new(KubeletDirectory, CdiDirectory);
 
-    public IReadOnlyList<string> Arguments =>
-        ["--root", Root, "--node-name", Node, "--kubelet-dir", KubeletDirectory, "--cdi-dir", CdiDirectory, "--server", Api.Address.ToString()];
+    /// <summary>The simulated host as mdevkit manages it, from the test's process: what another tool on the host would do.</summary>
+    public ManagedHost Host => field ??= new ManagedHost(new MdevctlEnvironment(Root), TextWriter.Null);
 
-    /// <summary>The simulator, the double with the node's slice, and (unless <paramref name="start"/> is false) the plugin.</summary>
-    /// <param name="start">Whether to start the plugin.</param>
-    /// <param name="profile">The simulated host's profile; the hand-written slice names the samples' parents whatever it is.</param>
+    public IReadOnlyList<string> Arguments =>
+        ["--root", Root, "--node-name", NodeName, "--kubelet-dir", KubeletDirectory, "--cdi-dir", CdiDirectory, "--server", Api.Address.ToString()];
+
+    /// <summary>The simulator, the double with the node, and (unless <paramref name="start"/> is false) the plugin, once it published the node's pool.</summary>
     public static async Task<DraFixture> StartAsync(bool start = true, string profile = "samples")
+    {
+        var api = await ApiServer.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            return await StartAsync(api, Node, profile, start, ownsApi: true);
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>One node of several on <paramref name="api"/>, which the caller stops.</summary>
+    public static Task<DraFixture> StartAsync(ApiServer api, string nodeName, string profile, bool start = true) => StartAsync(api, nodeName, profile, start, ownsApi: false);
+
+    private static async Task<DraFixture> StartAsync(ApiServer api, string nodeName, string profile, bool start, bool ownsApi)
     {
         var scratch = new TempRoot(nameof(DraFixture));
         SimService? simulator = null;
         try
         {
             simulator = SimService.Start(HostProfile.Load(profile), new SimRoot(scratch.Join("root")), TextWriter.Null, ["false"]);
-            var fixture = new DraFixture(scratch, simulator, await ApiServer.StartAsync(TestContext.Current.CancellationToken));
-            fixture.Api.PutSlice(Slice());
+            var fixture = new DraFixture(scratch, simulator, api, nodeName, ownsApi);
+            api.PutNode(nodeName);
             if (start)
             {
                 await fixture.StartPluginAsync();
@@ -71,7 +97,7 @@ internal sealed class DraFixture : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the plugin (again, after a kill).</summary>
+    /// <summary>Starts the plugin (again, after a kill) and waits until the node's pool is published.</summary>
     public async Task StartPluginAsync()
     {
         if (Plugin is not null)
@@ -80,10 +106,49 @@ internal sealed class DraFixture : IAsyncDisposable
             Plugin = null;
         }
         Plugin = await PluginProcess.StartAsync(Arguments);
+        await PoolAsync(_ => true);
     }
 
+    /// <summary>The node's slices, once they are a complete pool that satisfies <paramref name="until"/>.</summary>
+    public async Task<IReadOnlyList<V1ResourceSlice>> PoolAsync(Func<IReadOnlyList<V1ResourceSlice>, bool> until)
+    {
+        var deadline = DateTime.UtcNow + s_patience;
+        while (true)
+        {
+            var pool = Api.Slices.Where(slice => slice.Spec.NodeName == NodeName && slice.Spec.Driver == DraNames.Driver).ToList();
+            if (pool.Count > 0 && pool.All(slice => slice.Spec.Pool.Generation == pool[0].Spec.Pool.Generation && slice.Spec.Pool.ResourceSliceCount == pool.Count) && until(pool))
+            {
+                return pool;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the pool of {NodeName} never got there; it is:\n{string.Join("\n", pool.Select(slice => KubernetesJson.Serialize(slice)))}\nplugin log:\n{Plugin?.Log}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Probes every parent, as <c>mdevkit probe</c> does, so the slices publish each one's learned capacity model.</summary>
+    public void ProbeAll()
+    {
+        foreach (var parent in Host.Kernel.ParentNames())
+        {
+            Host.Probe.Probe(parent, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Puts <paramref name="claim"/> into the double with the allocation the scheduler made; the kubelet's name for it.</summary>
+    public V1.Claim Allocated(Resourcev1ResourceClaim claim, V1AllocationResult allocation)
+    {
+        claim.Status = new V1ResourceClaimStatus { Allocation = allocation };
+        return Ref(Api.PutClaim(claim));
+    }
+
+    /// <summary>A claim as the kubelet names it.</summary>
+    public static V1.Claim Ref(Resourcev1ResourceClaim claim) => new() { Namespace = claim.Metadata.NamespaceProperty, Name = claim.Metadata.Name, Uid = claim.Metadata.Uid };
+
+    /// <summary>The node's devices of the pool published now, once it is complete.</summary>
+    public async Task<IReadOnlyList<V1Device>> DevicesAsync() => [.. (await PoolAsync(_ => true)).SelectMany(slice => slice.Spec.Devices ?? [])];
+
     /// <summary>Puts a claim allocated as the scheduler would: each (request, device) of this node's pool.</summary>
-    public V1.Claim Claim(string name, params (string Request, string Device)[] results) => Claim(name, DraNames.Driver, Node, results);
+    public V1.Claim Claim(string name, params (string Request, string Device)[] results) => Claim(name, DraNames.Driver, NodeName, results);
 
     /// <summary>Puts a claim allocated by <paramref name="driver"/> in <paramref name="pool"/>.</summary>
     public V1.Claim Claim(string name, string driver, string pool, params (string Request, string Device)[] results)
@@ -116,37 +181,11 @@ internal sealed class DraFixture : IAsyncDisposable
         {
             await Plugin.DisposeAsync();
         }
-        await Api.DisposeAsync();
+        if (_ownsApi)
+        {
+            await Api.DisposeAsync();
+        }
         Simulator.Dispose();
         _scratch.Dispose();
     }
-
-    // What the slice publisher publishes for the node's mtty, by hand: two single-port devices and a dual-port one.
-    private static V1ResourceSlice Slice() => new()
-    {
-        Metadata = new V1ObjectMeta { Name = $"{Node}-mtty" },
-        Spec = new V1ResourceSliceSpec
-        {
-            Driver = DraNames.Driver,
-            NodeName = Node,
-            Pool = new V1ResourcePool { Name = Node, Generation = 1, ResourceSliceCount = 1 },
-            Devices =
-            [
-                Device("mtty-1-0", "mtty-1"),
-                Device("mtty-1-1", "mtty-1"),
-                Device("mtty-2-0", "mtty-2"),
-                Device("mdpy-0", "mdpy-vga", "mdpy"),
-            ],
-        },
-    };
-
-    private static V1Device Device(string name, string type, string parent = "mtty") => new()
-    {
-        Name = name,
-        Attributes = new Dictionary<string, V1DeviceAttribute>
-        {
-            [DraNames.ParentAttribute] = new() { StringValue = parent },
-            [DraNames.TypeAttribute] = new() { StringValue = type },
-        },
-    };
 }

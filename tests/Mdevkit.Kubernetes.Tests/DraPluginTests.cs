@@ -23,7 +23,7 @@ public sealed class DraPluginTests
     {
         await using var node = await DraFixture.StartAsync();
         using var plugin = await node.Kubelet.RegisterAsync();
-        var claim = node.Claim("vm-a", ("gpu", "mtty-2-0"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-2-0"));
 
         var answer = (await plugin.PrepareAsync(claim))[claim.Uid];
 
@@ -31,7 +31,7 @@ public sealed class DraPluginTests
         Assert.Equal("", answer.Error);
         var device = Assert.Single(answer.Devices);
         Assert.Equal(["gpu"], device.RequestNames);
-        Assert.Equal((DraFixture.Node, "mtty-2-0"), (device.PoolName, device.DeviceName));
+        Assert.Equal((DraFixture.Node, "mtty-mtty-2-0"), (device.PoolName, device.DeviceName));
         Assert.Equal([$"mdev.mdevkit.io/vfio={uuid}", $"mdev.mdevkit.io/metadata={claim.Uid}_gpu"], device.CdiDeviceIds);
         Assert.Equal([uuid], node.Mdevs());
         Assert.Equal("mtty-2", Path.GetFileName(new DirectoryInfo(Path.Join(node.Root, "sys/bus/mdev/devices", uuid, "mdev_type")).ResolveLinkTarget(true)!.FullName));
@@ -98,7 +98,7 @@ public sealed class DraPluginTests
                   "name": "gpu",
                   "devices": [
                     {
-                      "name": "mtty-2-0",
+                      "name": "mtty-mtty-2-0",
                       "driver": "mdev.mdevkit.io",
                       "pool": "node-1",
                       "attributes": {
@@ -120,7 +120,7 @@ public sealed class DraPluginTests
     {
         await using var node = await DraFixture.StartAsync();
         using var plugin = await node.Kubelet.RegisterAsync();
-        var claim = node.Claim("vm-a", ("gpu", "mtty-1-0"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"));
 
         var first = (await plugin.PrepareAsync(claim))[claim.Uid];
         var second = (await plugin.PrepareAsync(claim))[claim.Uid];
@@ -135,7 +135,7 @@ public sealed class DraPluginTests
     {
         await using var node = await DraFixture.StartAsync();
         using var plugin = await node.Kubelet.RegisterAsync(["v1beta1.DRAPlugin"]);
-        var claim = node.Claim("vm-a", ("gpu", "mtty-1-0"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"));
 
         var answer = (await plugin.PrepareAsync(claim))[claim.Uid];
         Assert.Equal("v1beta1.DRAPlugin", plugin.Version);
@@ -151,7 +151,7 @@ public sealed class DraPluginTests
     {
         await using var node = await DraFixture.StartAsync();
         using var plugin = await node.Kubelet.RegisterAsync();
-        var claim = node.Claim("vm-a", ("gpu", "mtty-1-0"), ("serial", "mtty-1-1"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"), ("serial", "mtty-mtty-1-1"));
         Assert.Equal("", (await plugin.PrepareAsync(claim))[claim.Uid].Error);
         Assert.Equal(2, node.Mdevs().Count);
 
@@ -171,7 +171,7 @@ public sealed class DraPluginTests
         using var plugin = await node.Kubelet.RegisterAsync();
         var foreign = "11111111-2222-3333-4444-555555555555";
         File.WriteAllText(Path.Join(node.Root, "sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create"), foreign);
-        var claim = node.Claim("vm-a", ("gpu", "mtty-1-0"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"));
 
         Assert.Equal("", (await plugin.PrepareAsync(claim))[claim.Uid].Error);
         Assert.Equal("", (await plugin.UnprepareAsync(claim))[claim.Uid].Error);
@@ -184,9 +184,9 @@ public sealed class DraPluginTests
     {
         await using var node = await DraFixture.StartAsync();
         using var plugin = await node.Kubelet.RegisterAsync();
-        var good = node.Claim("vm-good", ("gpu", "mtty-1-0"));
+        var good = node.Claim("vm-good", ("gpu", "mtty-mtty-1-0"));
         var otherDriver = node.Claim("vm-nic", "nic.example.com", DraFixture.Node, ("nic", "eth0"));
-        var otherPool = node.Claim("vm-far", DraNames.Driver, "node-2", ("gpu", "mtty-1-0"));
+        var otherPool = node.Claim("vm-far", DraNames.Driver, "node-2", ("gpu", "mtty-mtty-1-0"));
         var unknownDevice = node.Claim("vm-ghost", ("gpu", "no-such-device"));
         var gone = new Protos.Dra.V1.Claim { Namespace = "vms", Name = "vm-gone", Uid = "00000000-0000-0000-0000-000000000001" };
 
@@ -194,7 +194,7 @@ public sealed class DraPluginTests
 
         Assert.Equal("", answers[good.Uid].Error);
         Assert.Equal("claim vms/vm-nic has no device of the driver mdev.mdevkit.io", answers[otherDriver.Uid].Error);
-        Assert.Equal("claim vms/vm-far: device mtty-1-0 is in pool node-2, not in this node's pool node-1", answers[otherPool.Uid].Error);
+        Assert.Equal("claim vms/vm-far: device mtty-mtty-1-0 is in pool node-2, not in this node's pool node-1", answers[otherPool.Uid].Error);
         Assert.Equal("claim vms/vm-ghost: device no-such-device is in none of this node's ResourceSlices", answers[unknownDevice.Uid].Error);
         Assert.Equal("claim vms/vm-gone: the API server refused reading it: 404 resourceclaims.resource.k8s.io \"vm-gone\" not found", answers[gone.Uid].Error);
         Assert.Single(node.Mdevs());
@@ -204,7 +204,7 @@ public sealed class DraPluginTests
     public async Task Unprepare_AfterRestartWithTheClaimDeleted_RemovesTheDevice()
     {
         await using var node = await DraFixture.StartAsync();
-        var claim = node.Claim("vm-a", ("gpu", "mtty-1-0"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"));
         using (var plugin = await node.Kubelet.RegisterAsync())
         {
             Assert.Equal("", (await plugin.PrepareAsync(claim))[claim.Uid].Error);
@@ -239,7 +239,7 @@ public sealed class DraPluginTests
 
             """);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var claim = node.Claim("vm-a", ("gpu", "mtty-1-0"));
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"));
         using var plugin = await node.Kubelet.RegisterAsync();
 
         var prepare = plugin.PrepareAsync(claim);
