@@ -145,3 +145,38 @@ public sealed class HolderTests : IAsyncLifetime
         Assert.Null(view.Current.HolderOf(s_device));
     }
 }
+
+/// <summary>A vendor-specific VFIO vGPU (NVIDIA's vGPU 17 and later) is held through its virtual function's nodes.</summary>
+public sealed class VendorHolderTests : IAsyncLifetime
+{
+    private const string L40S = "0000:81:00.0";
+    private AgentFixture _agent = null!;
+
+    public async ValueTask InitializeAsync() => _agent = await AgentFixture.StartAsync("nvidia-mixed", nameof(VendorHolderTests));
+
+    public ValueTask DisposeAsync() => _agent.DisposeAsync();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task VgpuOnAFunction_IsHeldThroughItsGroup_OrItsCharacterDevice(bool characterDevice)
+    {
+        await File.WriteAllTextAsync(_agent.Join($"sys/bus/pci/devices/{L40S}/sriov_numvfs"), "2", TestContext.Current.CancellationToken);
+        var function = new FileInfo(_agent.Join($"sys/bus/pci/devices/{L40S}/virtfn1")).LinkTarget!.Split('/')[^1];
+        await File.WriteAllTextAsync(_agent.Join($"sys/bus/pci/devices/{function}/nvidia/current_vgpu_type"), "1155", TestContext.Current.CancellationToken);
+        var view = new HostView(new ManagedHost(new MdevctlEnvironment(_agent.Root.Directory), TextWriter.Null));
+        var vgpu = Assert.Single(view.Current.ActiveDevices(), device => device.Parent == function);
+        var node = characterDevice
+            ? "vfio/devices/" + Directory.GetDirectories(_agent.Join($"sys/bus/pci/devices/{function}/vfio-dev")).Single().Split('/')[^1]
+            : "vfio/" + new FileInfo(_agent.Join($"sys/bus/pci/devices/{function}/iommu_group")).LinkTarget!.Split('/')[^1];
+
+        await using (var held = new FileStream(Path.Join(_agent.Root.Dev, node), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0))
+        {
+            Assert.Equal([(vgpu.Uuid, function)], view.RefreshHolders());
+            Assert.Equal(Environment.ProcessId, view.Current.HolderOf(vgpu.Uuid)?.Pid);
+        }
+
+        Assert.Equal([(vgpu.Uuid, function)], view.RefreshHolders());
+        Assert.Null(view.Current.HolderOf(vgpu.Uuid));
+    }
+}
