@@ -75,6 +75,7 @@ public static class AgentApp
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddHostedService<UdevEventSource>();
         builder.Services.AddHostedService<DefinitionEventSource>();
+        builder.Services.AddHostedService<HolderPoll>();
         builder.Services.AddSingleton<ReconcileService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReconcileService>());
 

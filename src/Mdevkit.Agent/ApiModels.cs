@@ -15,9 +15,11 @@ public sealed record TypeView(string Id, string? Name, string? Description, stri
 
 /// <summary>
 /// A device: running, defined, or both. A defined device carries its definition's start mode and
-/// attributes; a running one that is not defined on its parent is transient (manual, no attributes known).
+/// attributes; a running one that is not defined on its parent is transient (manual, no attributes known). A running
+/// device that a process has open names it as its holder.
 /// </summary>
-public sealed record DeviceView(Guid Uuid, string Parent, string Type, bool Active, bool Defined, bool AutoStart, IReadOnlyList<AttributeView> Attributes, IReadOnlyList<string> Groups);
+public sealed record DeviceView(Guid Uuid, string Parent, string Type, bool Active, bool Defined, bool AutoStart, IReadOnlyList<AttributeView> Attributes, IReadOnlyList<string> Groups,
+    DeviceHolder? Holder);
 
 /// <summary>One attribute of a definition, in the order they are written.</summary>
 public sealed record AttributeView(string Name, string Value);
@@ -35,16 +37,16 @@ internal static class Views
         new(name, [.. types.Select(TypeView.From)], model);
 
     // Each (uuid, parent) once: a definition, running or not, and every running device not defined on its parent.
-    public static IReadOnlyList<DeviceView> Devices(IReadOnlyList<ListedDevice> active, IReadOnlyList<ListedDevice> defined, ILookup<Guid, string> groups)
+    public static IReadOnlyList<DeviceView> Devices(IReadOnlyList<ListedDevice> active, IReadOnlyList<ListedDevice> defined, ILookup<Guid, string> groups, Func<Guid, DeviceHolder?> holderOf)
     {
         var definedKeys = defined.Select(device => (device.Uuid, device.Parent)).ToHashSet();
         var transient = active.Where(device => !definedKeys.Contains((device.Uuid, device.Parent)));
         return [.. defined.Concat(transient)
             .OrderBy(device => device.Parent, StringComparer.Ordinal).ThenBy(device => device.Uuid)
-            .Select(device => Device(device, groups[device.Uuid]))];
+            .Select(device => Device(device, groups[device.Uuid], device.IsActive ? holderOf(device.Uuid) : null))];
     }
 
-    private static DeviceView Device(ListedDevice device, IEnumerable<string> groups) => new(
+    private static DeviceView Device(ListedDevice device, IEnumerable<string> groups, DeviceHolder? holder) => new(
         device.Uuid, device.Parent, device.Config.MdevType, device.IsActive, device.IsDefined, device.Config.AutoStart,
-        [.. device.Config.Attributes.Select(pair => new AttributeView(pair.Key, pair.Value))], [.. groups]);
+        [.. device.Config.Attributes.Select(pair => new AttributeView(pair.Key, pair.Value))], [.. groups], holder);
 }

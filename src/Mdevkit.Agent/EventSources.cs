@@ -39,6 +39,35 @@ internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub 
     }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
 
+/// <summary>
+/// Opens and releases the kernel tells no event of (a VMM opening a VFIO group): which process holds each running device
+/// is read again every few seconds, and a device whose holder changed is told as <c>device-changed</c>.
+/// </summary>
+internal sealed class HolderPoll(HostView view, EventHub hub) : BackgroundService
+{
+    /// <summary>How often holders are read again: one walk of /proc each time.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                foreach (var (uuid, parent) in view.RefreshHolders())
+                {
+                    hub.Publish("device-changed", uuid, parent);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The agent stops.
+        }
+    }
+}
+
 /// <summary>Definitions changed by anyone (a command, a script, an editor): inotify on mdevctl's configuration directory.</summary>
 internal sealed class DefinitionEventSource(ManagedHost host, HostView view, EventHub hub, ILogger<DefinitionEventSource> logger) : IHostedService, IDisposable
 {

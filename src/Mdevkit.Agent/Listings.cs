@@ -28,7 +28,7 @@ internal sealed class Listings(ManagedHost host, HostView view)
             var defined = snapshot.DefinedDevices().ToLookup(device => device.Parent, StringComparer.Ordinal);
             return active.Select(parent => parent.Key).Union(defined.Select(parent => parent.Key), StringComparer.Ordinal).Order(StringComparer.Ordinal)
                 .Select(parent => new JsonAnswer.Part(parent, (snapshot.DevicesStamp(parent), key), () =>
-                    JsonSerializer.SerializeToUtf8Bytes(Views.Devices([.. active[parent]], [.. defined[parent]], memberships), AgentJson.Default.IReadOnlyListDeviceView)));
+                    JsonSerializer.SerializeToUtf8Bytes(Views.Devices([.. active[parent]], [.. defined[parent]], memberships, snapshot.HolderOf), AgentJson.Default.IReadOnlyListDeviceView)));
         });
     }
 
@@ -55,7 +55,7 @@ internal sealed class Listings(ManagedHost host, HostView view)
     {
         var snapshot = view.Current;
         return Views.Devices([.. snapshot.ActiveDevices().Where(device => device.Uuid == uuid)], [.. snapshot.DefinedDevices().Where(device => device.Uuid == uuid)],
-            Groups().ToLookup(member => member.Uuid, member => member.Name));
+            Groups().ToLookup(member => member.Uuid, member => member.Name), snapshot.HolderOf);
     }
 
     /// <summary>Reads <paramref name="change"/> into the view, then the device as it is now.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Management;
@@ -13,7 +14,11 @@ public abstract record HostChange
     /// <summary>A device appeared, went or changed; its parent's availability (and that of parents sharing its physical device) with it.</summary>
     /// <param name="Uuid">The device.</param>
     /// <param name="Parent">The parent the event names, if any.</param>
-    public sealed record DeviceChanged(Guid Uuid, string? Parent) : HostChange;
+    /// <param name="InUse">Whether the event may tell of an open or a release (a <c>change</c>), so the holders are read again.</param>
+    public sealed record DeviceChanged(Guid Uuid, string? Parent, bool InUse = false) : HostChange;
+
+    /// <summary>Processes may have opened or closed devices without an event (the kernel sends none when a VFIO group is opened).</summary>
+    public sealed record HoldersChanged : HostChange;
 
     /// <summary>A device that may be a parent was registered, unregistered, plugged, unplugged, bound or unbound.</summary>
     public sealed record ParentChanged(string Name) : HostChange;
@@ -36,12 +41,17 @@ public abstract record HostChange
     public static HostChange? FromUdev(IReadOnlyList<KeyValuePair<string, string>> properties)
     {
         string? subsystem = null;
+        string? action = null;
         string[] path = [];
         foreach (var (key, value) in properties)
         {
             if (key == "SUBSYSTEM")
             {
                 subsystem = value;
+            }
+            else if (key == "ACTION")
+            {
+                action = value;
             }
             else if (key == "DEVPATH")
             {
@@ -50,7 +60,7 @@ public abstract record HostChange
         }
         return path switch
         {
-            [.., var parent, var name] when subsystem == "mdev" && MdevUuid.TryParse(name, out var uuid) => new DeviceChanged(uuid, parent),
+            [.., var parent, var name] when subsystem == "mdev" && MdevUuid.TryParse(name, out var uuid) => new DeviceChanged(uuid, parent, InUse: action == "change"),
             [.., var function, SysfsNames.VfioDevClass, _] => new ParentChanged(function),
             [.., var device] => new ParentChanged(device),
             [] => null,
@@ -122,6 +132,15 @@ public sealed class HostView(ManagedHost host)
     /// <summary>Scans the whole host again, as at start and after lost events.</summary>
     public HostSnapshot RefreshAll() => Refresh([new HostChange.EventsLost()]);
 
+    /// <summary>Reads again which process holds each running device; a new snapshot only when one changed.</summary>
+    /// <returns>The running devices whose holder changed.</returns>
+    public IReadOnlyList<(Guid Uuid, string Parent)> RefreshHolders()
+    {
+        var before = Volatile.Read(ref _current)?.Holders ?? ImmutableDictionary<Guid, DeviceHolder>.Empty;
+        var after = Refresh([new HostChange.HoldersChanged()]);
+        return [.. after.Active.Values.Where(device => before.GetValueOrDefault(device.Uuid) != after.Holders.GetValueOrDefault(device.Uuid)).Select(device => (device.Uuid, device.Parent))];
+    }
+
     private HostSnapshot Scan()
     {
         try
@@ -143,7 +162,7 @@ public sealed class HostView(ManagedHost host)
                 active[device.Uuid] = List(device, definitions);
             }
             var version = ++_version;
-            return new HostSnapshot(version, parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null, version);
+            return new HostSnapshot(version, parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null, version, ReadHolders(active));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MdevctlException)
         {
@@ -155,7 +174,7 @@ public sealed class HostView(ManagedHost host)
             };
             var failed = ++_version;
             return new HostSnapshot(failed, ImmutableSortedDictionary<string, ParentEntry>.Empty, ImmutableDictionary<Guid, ListedDevice>.Empty,
-                ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Empty, failure, failed);
+                ImmutableSortedDictionary<DefinitionKey, DefinitionEntry>.Empty, failure, failed, ImmutableDictionary<Guid, DeviceHolder>.Empty);
         }
     }
 
@@ -246,6 +265,22 @@ public sealed class HostView(ManagedHost host)
             touched.Add(slot);
         }
 
+        // Holders are read again (one walk of /proc) only when an event may tell of an open or a release; otherwise
+        // a device keeps its holder while it runs.
+        var holders = current.Holders.RemoveRange(current.Holders.Keys.Where(uuid => !active.ContainsKey(uuid)));
+        if (changes.Any(change => change is HostChange.DeviceChanged { InUse: true } or HostChange.HoldersChanged))
+        {
+            var read = ReadHolders(active);
+            var changed = holders.Keys.Union(read.Keys).Where(uuid => holders.GetValueOrDefault(uuid) != read.GetValueOrDefault(uuid)).ToList();
+            if (changed.Count == 0 && changes.All(change => change is HostChange.HoldersChanged))
+            {
+                // A poll that finds the same holders changes nothing.
+                return current;
+            }
+            touched.UnionWith(changed.Select(uuid => active[uuid].Parent));
+            holders = read;
+        }
+
         availability.UnionWith(registrations);
         availability.Remove("");
         var names = WithSharers(availability, parents).ToList();
@@ -264,8 +299,53 @@ public sealed class HostView(ManagedHost host)
             }
         }
         var version = ++_version;
-        return new HostSnapshot(version, parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null, current.ScanVersion,
+        return new HostSnapshot(version, parents.ToImmutable(), active.ToImmutable(), definitions.ToImmutable(), null, current.ScanVersion, holders,
             current.DeviceStamps.SetItems(touched.Select(parent => KeyValuePair.Create(parent, version))));
+    }
+
+    // Who holds each running device: the process with a VFIO node open that gives access to it (one walk of /proc,
+    // and the IOMMU groups of the nodes held, if any).
+    private ImmutableDictionary<Guid, DeviceHolder> ReadHolders(IReadOnlyDictionary<Guid, ListedDevice> active)
+    {
+        var holders = ImmutableDictionary.CreateBuilder<Guid, DeviceHolder>();
+        IReadOnlyDictionary<string, NodeHolder> nodes;
+        try
+        {
+            nodes = host.Environment.Sysfs.GetVfioHolders();
+        }
+        catch (SysfsException)
+        {
+            // No /proc to read (a container without it): no holder is known, and the rest of the view stands.
+            return holders.ToImmutable();
+        }
+        foreach (var (node, process) in nodes)
+        {
+            foreach (var uuid in DevicesBehind(node, active))
+            {
+                holders.TryAdd(uuid, DeviceHolder.Of(process));
+            }
+        }
+        return holders.ToImmutable();
+    }
+
+    // The running devices a VFIO node opens: the members of its group (an mdev by its UUID, a function by the vGPU
+    // on it), or the function of a character device.
+    private IEnumerable<Guid> DevicesBehind(string node, IReadOnlyDictionary<Guid, ListedDevice> active)
+    {
+        var sysfs = host.Environment.Sysfs;
+        IReadOnlyList<string> members;
+        try
+        {
+            members = int.TryParse(node, NumberStyles.None, CultureInfo.InvariantCulture, out var group) ? sysfs.GetIommuGroupDevices(group)
+                : sysfs.GetVfioDeviceFunction(Path.GetFileName(node)) is { } function ? [function] : [];
+        }
+        catch (SysfsException)
+        {
+            return [];
+        }
+        return members.SelectMany(member => MdevUuid.TryParse(member, out var uuid)
+            ? active.ContainsKey(uuid) ? [uuid] : []
+            : active.Values.Where(device => device.Parent == member).Select(device => device.Uuid));
     }
 
     // Parents of one physical device share its capacity (the virtual functions of an SR-IOV GPU): a device made
@@ -409,8 +489,9 @@ public sealed class HostSnapshot
 
     internal HostSnapshot(long version, ImmutableSortedDictionary<string, ParentEntry> parents, ImmutableDictionary<Guid, ListedDevice> active,
         ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> definitions, MdevctlException? failure, long scanVersion,
-        ImmutableDictionary<string, long>? deviceStamps = null)
+        ImmutableDictionary<Guid, DeviceHolder> holders, ImmutableDictionary<string, long>? deviceStamps = null)
     {
+        Holders = holders;
         Version = version;
         Parents = parents;
         Active = active;
@@ -438,6 +519,11 @@ public sealed class HostSnapshot
     internal ImmutableSortedDictionary<string, ParentEntry> Parents { get; }
 
     internal ImmutableDictionary<Guid, ListedDevice> Active { get; }
+
+    internal ImmutableDictionary<Guid, DeviceHolder> Holders { get; }
+
+    /// <summary>The process that has the running device open, if one has; a change of holder changes its parent's <see cref="DevicesStamp"/>.</summary>
+    public DeviceHolder? HolderOf(Guid uuid) => Holders.GetValueOrDefault(uuid);
 
     internal ImmutableSortedDictionary<DefinitionKey, DefinitionEntry> Definitions { get; }
 

@@ -31,7 +31,7 @@ public sealed class ManagedHost
         Provisioning = new Provisioning(environment, Manager, Groups, Planner, Kernel);
         NodeDevices = new NodeDevices(environment, Inventory);
         VgpuConfigs = new VgpuConfigApply(environment, Manager, Kernel, CapacityModels, Definitions);
-        Reconciler = new Reconciler(environment, Manager, Kernel, Planner);
+        Reconciler = new Reconciler(environment, Manager, Kernel, Planner, VgpuConfigs);
     }
 
     public MdevctlEnvironment Environment { get; }

@@ -84,4 +84,6 @@ public static class SysfsPaths
     public const string Dev = "dev";
     /// <summary>One VFIO group node per IOMMU group, named by its number, which a VMM opens to use the devices in it.</summary>
     public const string VfioGroups = "dev/vfio";
+    /// <summary>One class device per device VFIO registers (<c>vfioN</c>), leading to the device it belongs to.</summary>
+    public const string VfioDevClass = "sys/class/" + SysfsNames.VfioDevClass;
 }

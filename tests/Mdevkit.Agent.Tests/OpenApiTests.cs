@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Mdevkit.Management;
 using Mdevkit.Management.Events;
 using Mdevkit.Management.Planning;
 using Mdevkit.Management.Reconcile;
@@ -66,7 +67,7 @@ public sealed partial class OpenApiTests : IAsyncLifetime
     public static TheoryData<string, Type> Bodies => new()
     {
         { "ParentView", typeof(ParentView) }, { "TypeView", typeof(TypeView) }, { "CapacityModel", typeof(CapacityModel) },
-        { "TypeCapacity", typeof(TypeCapacity) }, { "DeviceView", typeof(DeviceView) }, { "AttributeView", typeof(AttributeView) },
+        { "TypeCapacity", typeof(TypeCapacity) }, { "DeviceView", typeof(DeviceView) }, { "DeviceHolder", typeof(DeviceHolder) }, { "AttributeView", typeof(AttributeView) },
         { "GroupView", typeof(GroupView) }, { "Problem", typeof(ProblemView) }, { "Plan", typeof(Plan) }, { "PlannedDevice", typeof(PlannedDevice) },
         { "UnplacedDevices", typeof(UnplacedDevices) }, { "ParentOffer", typeof(ParentOffer) }, { "MadeDevice", typeof(MadeDevice) },
         { "AgentEvent", typeof(AgentEvent) }, { "ReconcileView", typeof(ReconcileView) }, { "ReconcileAction", typeof(ReconcileAction) },

@@ -179,7 +179,7 @@ public sealed class ViewTests : IAsyncLifetime
         }
 
         var fresh = new ManagedHost(new MdevctlEnvironment(agent.Root.Directory), TextWriter.Null);
-        var devices = Views.Devices(fresh.Inventory.Active(), fresh.Inventory.Defined(), Array.Empty<Guid>().ToLookup(uuid => uuid, _ => ""));
+        var devices = Views.Devices(fresh.Inventory.Active(), fresh.Inventory.Defined(), Array.Empty<Guid>().ToLookup(uuid => uuid, _ => ""), _ => null);
         IReadOnlyList<ParentView> parents = [.. fresh.Inventory.Types().Select(parent => Views.Parent(parent.Parent, parent.Types, fresh.CapacityModels.TryLoad(parent.Parent)))];
         Assert.Equal(Lines(when, JsonSerializer.Serialize(devices, AgentJson.Default.IReadOnlyListDeviceView)), Lines(when, await agent.Client.GetStringAsync("/v1/devices", Cancellation)));
         Assert.Equal(Lines(when, JsonSerializer.Serialize(parents, AgentJson.Default.IReadOnlyListParentView)), Lines(when, await agent.Client.GetStringAsync("/v1/parents", Cancellation)));

@@ -8,7 +8,7 @@ const EVENT_TYPES = ['device-added', 'device-removed', 'device-changed', 'parent
   'parent-unregistered', 'definition-changed', 'events-lost', 'reconcile-action', 'reconcile-drift'];
 const EVENTS_SHOWN = 50;
 
-const state = { parents: [], devices: [], holders: new Map() };
+const state = { parents: [], devices: [], uses: new Map() };
 
 function el(tag, attributes, ...children) {
   const node = document.createElement(tag);
@@ -168,8 +168,9 @@ function renderParents() {
 const LIFECYCLE = { open: 'open', running: 'in use', 'release-requested': 'release requested' };
 
 function deviceState(device) {
-  const held = state.holders.get(device.uuid);
-  if (device.active && held) return LIFECYCLE[held.lifecycle] || held.lifecycle;
+  const use = state.uses.get(device.uuid);
+  if (device.active && use) return LIFECYCLE[use] || use;
+  if (device.active && device.holder) return 'in use';
   if (device.active) return device.defined ? 'running' : 'running (transient)';
   return 'stopped';
 }
@@ -180,14 +181,13 @@ function uuidCell(uuid) {
 
 function renderDevices() {
   const rows = state.devices.map((device) => {
-    const held = device.active ? state.holders.get(device.uuid) : undefined;
     const current = deviceState(device);
     return el('tr', { 'data-uuid': device.uuid, 'data-parent': device.parent, 'data-state': current },
       uuidCell(device.uuid),
       el('td', {}, device.parent),
       el('td', {}, device.type),
       el('td', {}, el('span', { class: `badge ${current.split(' ')[0]}` }, current)),
-      el('td', {}, held ? `pid ${held.pid}` : '—'),
+      el('td', {}, holderText(device.holder)),
       el('td', {}, device.groups.length ? device.groups.join(', ') : '—'));
   });
   document.querySelector('#devices tbody').replaceChildren(...(rows.length ? rows : [emptyRow(6, 'No devices.')]));
@@ -202,6 +202,13 @@ function renderDevices() {
         ? el('ul', { class: 'attributes' }, ...device.attributes.map((attribute) => el('li', {}, el('code', {}, `${attribute.name}=${attribute.value}`))))
         : '—')));
   document.querySelector('#definitions tbody').replaceChildren(...(definitions.length ? definitions : [emptyRow(5, 'No definitions.')]));
+}
+
+// The process the agent found with the device open: its command and pid, and the libvirt domain it runs.
+function holderText(holder) {
+  if (!holder) return '—';
+  const process = `${holder.command} (pid ${holder.pid})`;
+  return holder.domain ? `${holder.domain}: ${process}` : process;
 }
 
 function emptyRow(columns, text) {
@@ -238,14 +245,14 @@ function refresh() {
 
 // ---- events ----
 
-// Holders come from the udev change events (MDEV_LIFECYCLE, HOLDER_PID), as the kernel's side reports them.
-function noteHolder(event) {
+// The simulator's change events tell how far a device's use went (MDEV_LIFECYCLE): open, in use, release requested.
+function noteUse(event) {
   const properties = event.properties || {};
-  if (event.type === 'device-removed') state.holders.delete(event.uuid);
+  if (event.type === 'device-removed') state.uses.delete(event.uuid);
   if (event.type !== 'device-changed' || !event.uuid) return;
   const lifecycle = properties.MDEV_LIFECYCLE;
-  if (lifecycle === 'released') state.holders.delete(event.uuid);
-  else if (lifecycle && properties.HOLDER_PID) state.holders.set(event.uuid, { lifecycle, pid: properties.HOLDER_PID });
+  if (lifecycle === 'released') state.uses.delete(event.uuid);
+  else if (lifecycle) state.uses.set(event.uuid, lifecycle);
 }
 
 function describe(event) {
@@ -278,7 +285,7 @@ function listen() {
   for (const type of EVENT_TYPES) {
     source.addEventListener(type, (message) => {
       const event = JSON.parse(message.data);
-      noteHolder(event);
+      noteUse(event);
       showEvent(event);
       refresh();
     });

@@ -2,6 +2,15 @@ using Mdevkit.Sysfs;
 
 namespace Mdevkit.Management.Planning;
 
+/// <summary>
+/// What a vGPU config asks of a host, as the reconciler keeps it: counts of a type per parent (a time-sliced GPU's
+/// own, or one per virtual function of an SR-IOV GPU), and the SR-IOV GPUs whose types show only once their virtual
+/// functions are enabled (they were never probed): those are enabled first, and the config read again.
+/// </summary>
+/// <param name="Counts">Parent, type id, count; in GPU order.</param>
+/// <param name="Enable">GPUs to enable the virtual functions of first.</param>
+public sealed record VgpuConfigDemand(IReadOnlyList<(string Parent, string Type, int Count)> Counts, IReadOnlyList<SriovGpu> Enable);
+
 /// <summary>What applying a vGPU config changed: the devices it made, and the ones it stopped because the config has no room for them.</summary>
 /// <param name="Made">New devices, started as transient devices, as vgpu-device-manager makes them.</param>
 /// <param name="Stopped">Devices that ran on a configured GPU beyond what the config asks for; their definitions, if any, stay.</param>
@@ -35,17 +44,7 @@ public sealed class VgpuConfigApply(MdevctlEnvironment environment, DeviceManage
     {
         using var rootLock = RootLock.Acquire(environment);
         var gpus = Gpus();
-        var desired = new SortedDictionary<int, IReadOnlyDictionary<string, int>>();
-        foreach (var entry in entries)
-        {
-            foreach (var (gpu, identity) in gpus)
-            {
-                if (entry.Matches(gpu.Index, identity.Device, identity.Vendor))
-                {
-                    desired[gpu.Index] = entry.VgpuDevices;
-                }
-            }
-        }
+        var desired = Desired(gpus, entries);
         // What can be judged before any change is: names a GPU offers now, and counts against a probed model.
         var misfits = desired.SelectMany(wanted => Misfits(gpus[wanted.Key].Gpu, wanted.Value)).ToList();
         if (misfits.Count > 0)
@@ -70,6 +69,69 @@ public sealed class VgpuConfigApply(MdevctlEnvironment environment, DeviceManage
             }
             return new VgpuConfigResult(made, stopped);
         });
+    }
+
+    /// <summary>
+    /// What the config asks of the GPUs it selects, as the reconciler declares it: on a time-sliced GPU, each type's
+    /// count on the GPU; on an SR-IOV GPU, one of a type per virtual function, first on the functions where one of
+    /// <paramref name="ours"/> runs that type now, then on the others that run nothing and that no definition names, in
+    /// index order. Functions that run another's device are left to it.
+    /// </summary>
+    /// <param name="entries">The selected config.</param>
+    /// <param name="ours">The devices the caller made for the config before.</param>
+    /// <exception cref="MdevctlException">A GPU does not offer a configured type, or has too few virtual functions.</exception>
+    public VgpuConfigDemand Demand(IReadOnlyList<VgpuConfigEntry> entries, IReadOnlySet<Guid> ours)
+    {
+        var gpus = Gpus();
+        var counts = new List<(string, string, int)>();
+        var enable = new List<SriovGpu>();
+        foreach (var (index, wanted) in Desired(gpus, entries))
+        {
+            var gpu = gpus[index].Gpu;
+            var places = Places(gpu);
+            if (Names(gpu, places) is not { } names)
+            {
+                enable.Add(gpu.Sriov!);
+                continue;
+            }
+            var types = wanted.Select(count => (Type: names.TryGetValue(count.Key, out var type) ? type : throw new MdevctlException($"{gpu} does not offer vGPU type {count.Key}"), count.Value)).ToList();
+            if (gpu.Sriov is null)
+            {
+                counts.AddRange(types.Select(count => (gpu.Function, count.Type, count.Value)));
+                continue;
+            }
+            var running = SysfsReads.Read(kernel.Active).Where(device => places.Contains(device.Parent)).ToList();
+            var free = places.Where(place => !running.Any(device => device.Parent == place)).Except(definitions.Load().Select(definition => definition.Parent)).ToList();
+            foreach (var (type, count) in types)
+            {
+                var mine = running.Where(device => device.Type == type && ours.Contains(device.Uuid)).Select(device => device.Parent).Take(count).ToList();
+                var more = free.Take(count - mine.Count).ToList();
+                if (mine.Count + more.Count < count)
+                {
+                    throw new MdevctlException($"{gpu} has no free virtual function for another {type}");
+                }
+                free.RemoveAll(more.Contains);
+                counts.AddRange(places.Where(place => mine.Contains(place) || more.Contains(place)).Select(place => (place, type, 1)));
+            }
+        }
+        return new VgpuConfigDemand(counts, enable);
+    }
+
+    // The vGPUs per GPU index the entries ask for: an entry applies to the GPUs it selects, a later one replacing an earlier one's.
+    private static SortedDictionary<int, IReadOnlyDictionary<string, int>> Desired(List<(Gpu Gpu, PciIdentity Identity)> gpus, IReadOnlyList<VgpuConfigEntry> entries)
+    {
+        var desired = new SortedDictionary<int, IReadOnlyDictionary<string, int>>();
+        foreach (var entry in entries)
+        {
+            foreach (var (gpu, identity) in gpus)
+            {
+                if (entry.Matches(gpu.Index, identity.Device, identity.Vendor))
+                {
+                    desired[gpu.Index] = entry.VgpuDevices;
+                }
+            }
+        }
+        return desired;
     }
 
     private void Configure(DeviceTransaction transaction, Gpu gpu, IReadOnlyDictionary<string, int> wanted, List<MadeDevice> made, List<MadeDevice> stopped)

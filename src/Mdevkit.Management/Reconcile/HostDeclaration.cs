@@ -26,13 +26,20 @@ public sealed record DeclaredCount(string? Parent, string Type, int Count)
     public string Key => $"{Parent ?? "*"}/{Type}";
 }
 
+/// <summary>A config of NVIDIA's vgpu-device-manager, by file and name, whose vGPUs the host should carry.</summary>
+/// <param name="File">The config file: an absolute path is below the root (as the declaration is), a relative one next to the declaration.</param>
+/// <param name="Select">The config's name in it; null when the file has only one.</param>
+public sealed record DeclaredVgpuConfig(string File, string? Select);
+
 /// <summary>
-/// What a host should carry, from <c>etc/mdevkit/host.json</c>: devices by UUID, and counts of a type per parent
-/// or on any parent. The reconciler makes the host so, and removes only what it made.
+/// What a host should carry, from <c>etc/mdevkit/host.json</c>: devices by UUID, counts of a type per parent
+/// or on any parent, and the vGPUs a config of NVIDIA's vgpu-device-manager asks for. The reconciler makes the host
+/// so, and removes only what it made.
 /// </summary>
 /// <param name="Devices">Devices by UUID.</param>
 /// <param name="Counts">Counts per type.</param>
-public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IReadOnlyList<DeclaredCount> Counts)
+/// <param name="VgpuConfig">A vGPU config, if one is declared.</param>
+public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IReadOnlyList<DeclaredCount> Counts, DeclaredVgpuConfig? VgpuConfig = null)
 {
     /// <summary>The file's path below a root.</summary>
     public static string PathOf(MdevctlEnvironment environment) => environment.Sysfs.PathOf(MdevkitPaths.Declaration);
@@ -72,7 +79,7 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
         try
         {
             file = JsonSerializer.Deserialize(utf8, DeclarationJson.Default.DeclarationFile)
-                ?? throw new InvalidInputException($"{path}:1:1: a declaration is an object with \"devices\" and \"counts\"");
+                ?? throw new InvalidInputException($"{path}:1:1: a declaration is an object with \"devices\", \"counts\" and \"vgpu_config\"");
         }
         catch (JsonException e)
         {
@@ -132,7 +139,16 @@ public sealed record HostDeclaration(IReadOnlyList<DeclaredDevice> Devices, IRea
                 }
                 counts.Add(declared);
             }
-            return new HostDeclaration(devices, counts);
+            DeclaredVgpuConfig? vgpuConfig = null;
+            if (file.VgpuConfig is { } config)
+            {
+                object[] at = ["vgpu_config"];
+                var configFile = Require(config.File, at, "file");
+                vgpuConfig = new DeclaredVgpuConfig(
+                    configFile.Length > 0 && !configFile.Contains('\0', StringComparison.Ordinal) ? configFile : throw Error([.. at, "file"], "not a file name"),
+                    config.Select is "" ? throw Error([.. at, "select"], "a vgpu-config's name is not empty") : config.Select);
+            }
+            return new HostDeclaration(devices, counts, vgpuConfig);
         }
 
         private string Require(string? value, object[] at, string field) =>
@@ -208,6 +224,18 @@ internal sealed class DeclarationFile
 
     [JsonPropertyName("counts")]
     public List<DeclaredCountEntry?>? Counts { get; set; }
+
+    [JsonPropertyName("vgpu_config")]
+    public DeclaredVgpuConfigEntry? VgpuConfig { get; set; }
+}
+
+internal sealed class DeclaredVgpuConfigEntry
+{
+    [JsonPropertyName("file")]
+    public string? File { get; set; }
+
+    [JsonPropertyName("select")]
+    public string? Select { get; set; }
 }
 
 internal sealed class DeclaredDeviceEntry

@@ -72,7 +72,7 @@ public sealed record ReconcilePlan(IReadOnlyList<ReconcileAction> Actions, IRead
 /// then it runs as one journaled <see cref="DeviceTransaction"/>. Devices are made transient (no mdevctl
 /// definition): the declaration is their definition, and the reconciler brings them back.
 /// </summary>
-public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager manager, KernelDevices kernel, Planner planner)
+public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager manager, KernelDevices kernel, Planner planner, VgpuConfigApply vgpuConfigs)
 {
     /// <summary>What reconciling would do now; changes nothing.</summary>
     /// <exception cref="MdevctlException">The host or the ownership record cannot be read.</exception>
@@ -150,7 +150,46 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         return plan;
     }
 
-    private ReconcilePlan Compute(HostDeclaration declaration) => new Computation(environment, kernel, planner, declaration).Run();
+    private ReconcilePlan Compute(HostDeclaration declaration)
+    {
+        var (counted, enable) = WithVgpuConfig(declaration);
+        return new Computation(environment, kernel, planner, counted, enable).Run();
+    }
+
+    // The declaration with its vGPU config's demand added to its counts (per GPU, or per virtual function), and the
+    // GPUs whose virtual functions must be enabled before the config can be read on them.
+    private (HostDeclaration Declaration, IReadOnlyList<SriovGpu> Enable) WithVgpuConfig(HostDeclaration declaration)
+    {
+        if (declaration.VgpuConfig is not { } config)
+        {
+            return (declaration, []);
+        }
+        var path = config.File.StartsWith('/') ? environment.Sysfs.PathOf(config.File.TrimStart('/'))
+            : Path.Join(Path.GetDirectoryName(HostDeclaration.PathOf(environment)), config.File);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MdevctlException.Wrap($"Unable to read the vGPU config {path}", e);
+        }
+        var entries = VgpuConfigFile.Parse(text, path).Select(config.Select, path);
+        var ours = OwnedDevices.Load(environment).Where(owned => owned.Entry != OwnedDevices.DeviceEntry).Select(owned => owned.Uuid).ToHashSet();
+        var demand = vgpuConfigs.Demand(entries, ours);
+        var counts = declaration.Counts.ToList();
+        foreach (var (parent, type, count) in demand.Counts)
+        {
+            var declared = new DeclaredCount(parent, type, count);
+            if (counts.Any(other => other.Key == declared.Key))
+            {
+                throw new InvalidInputException($"{HostDeclaration.PathOf(environment)}: {declared.Key} is counted in \"counts\" and by the vGPU config {path}");
+            }
+            counts.Add(declared);
+        }
+        return (declaration with { Counts = counts }, demand.Enable);
+    }
 
     // One pass over the host: what is owned, what runs, what is declared.
     private sealed class Computation
@@ -168,7 +207,7 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
         private readonly List<(OwnedDevice Device, string Reason)> _creations = [];
         private List<OwnedDevice> _owned;
 
-        public Computation(MdevctlEnvironment environment, KernelDevices kernel, Planner planner, HostDeclaration declaration)
+        public Computation(MdevctlEnvironment environment, KernelDevices kernel, Planner planner, HostDeclaration declaration, IReadOnlyList<SriovGpu> enable)
         {
             _planner = planner;
             _declaration = declaration;
@@ -177,6 +216,10 @@ public sealed class Reconciler(MdevctlEnvironment environment, DeviceManager man
             _parents = [.. SysfsReads.Read(kernel.ParentNames)];
             _withoutFunctions = [.. SysfsReads.Read(kernel.NvidiaGpus).Where(gpu => !gpu.Enabled)];
             _owned = [.. _recorded];
+            foreach (var gpu in enable)
+            {
+                _enable.TryAdd(gpu.Function, gpu);
+            }
         }
 
         public ReconcilePlan Run()

@@ -30,6 +30,15 @@ public sealed class HostDeclarationTests
         var declaration = HostDeclaration.Parse("{}", "host.json");
 
         Assert.Equal((0, 0), (declaration.Devices.Count, declaration.Counts.Count));
+        Assert.Null(declaration.VgpuConfig);
+    }
+
+    [Theory]
+    [InlineData("""{ "vgpu_config": { "file": "/etc/nvidia/vgpu-config.yaml", "select": "A40-12Q" } }""", "/etc/nvidia/vgpu-config.yaml", "A40-12Q")]
+    [InlineData("""{ "vgpu_config": { "file": "vgpu.yaml" }, "counts": [] }""", "vgpu.yaml", null)]
+    public void Parse_VgpuConfig_ByFileAndName(string text, string file, string? select)
+    {
+        Assert.Equal(new DeclaredVgpuConfig(file, select), HostDeclaration.Parse(text, "host.json").VgpuConfig);
     }
 
     [Theory]
@@ -48,6 +57,9 @@ public sealed class HostDeclarationTests
     [InlineData("{\"devices\": [{\"uuid\": \"" + Uuid + "\", \"mdev_type\": \"mtty-1\"}]}", "1:14: \"parent\" is missing")]
     [InlineData("{\"devices\": [{\"uuid\": \"" + Uuid + "\", \"parent\": \"mtty\", \"mdev_type\": \"mtty-1\", \"attrs\": [{\"a\": \"1\", \"b\": \"2\"}]}]}",
         "1:114: an attribute is one object with one name and its value, as in an mdevctl definition")]
+    [InlineData("{\"vgpu_config\": {\"select\": \"A40-12Q\"}}", "1:17: \"file\" is missing")]
+    [InlineData("{\"vgpu_config\": {\"file\": \"v.yaml\",\n  \"select\": \"\"}}", "2:13: a vgpu-config's name is not empty")]
+    [InlineData("{\"vgpu_config\": {\"file\": \"v.yaml\", \"name\": \"x\"}}", "1:44: unexpected field or value at $.vgpu_config.name")]
     public void Parse_NotADeclaration_SaysFileLineColumnAndWhat(string text, string error)
     {
         var thrown = Assert.Throws<InvalidInputException>(() => HostDeclaration.Parse(text, "/etc/mdevkit/host.json"));
