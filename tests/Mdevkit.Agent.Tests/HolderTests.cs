@@ -18,6 +18,12 @@ public sealed class HolderTests : IAsyncLifetime
     {
         _agent = await AgentFixture.StartAsync(owner: nameof(HolderTests));
         await File.WriteAllTextAsync(Path.Join(_agent.Root.Sys, "class/mdev_bus/mtty/mdev_supported_types/mtty-1/create"), s_device.ToString(), Cancellation);
+        // The agent learns of the device from its udev event, a moment after the write.
+        await ReconcileSupport.WaitForAsync(async () =>
+        {
+            using var response = await _agent.Client.GetAsync($"/v1/devices/{s_device}", Cancellation);
+            return response.IsSuccessStatusCode;
+        }, () => "the agent never showed the device made before the test");
     }
 
     public ValueTask DisposeAsync() => _agent.DisposeAsync();
