@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using System.Net.Sockets;
 using Mdevkit.SimHost;
 using Mdevkit.Simulation.Profiles;
 using Mdevkit.TestSupport;
@@ -102,12 +101,7 @@ public sealed class AgentFixture : IAsyncDisposable
     /// <summary>An HTTP client whose every connection goes to a Unix socket.</summary>
     public static HttpClient ClientFor(string socket) => new(new SocketsHttpHandler
     {
-        ConnectCallback = async (_, cancellation) =>
-        {
-            var connection = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellation);
-            return new NetworkStream(connection, ownsSocket: true);
-        },
+        ConnectCallback = (_, cancellation) => Mdevkit.Management.UnixSocketStreams.ConnectAsync(socket, cancellation),
     })
     { BaseAddress = new Uri("http://mdevkitd") };
 

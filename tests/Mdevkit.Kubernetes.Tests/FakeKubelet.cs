@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -51,20 +50,7 @@ internal sealed class FakeKubelet(string kubeletDirectory)
     {
         HttpHandler = new SocketsHttpHandler
         {
-            ConnectCallback = async (_, cancellation) =>
-            {
-                var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellation);
-                }
-                catch
-                {
-                    connection.Dispose();
-                    throw;
-                }
-                return new NetworkStream(connection, ownsSocket: true);
-            },
+            ConnectCallback = (_, cancellation) => Mdevkit.Management.UnixSocketStreams.ConnectAsync(socket, cancellation),
         },
     });
 

@@ -30,20 +30,7 @@ public sealed class AgentEventStream : IDisposable
         _retry = retry;
         _client = new HttpClient(new SocketsHttpHandler
         {
-            ConnectCallback = async (_, cancellation) =>
-            {
-                var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellation);
-                }
-                catch
-                {
-                    connection.Dispose();
-                    throw;
-                }
-                return new NetworkStream(connection, ownsSocket: true);
-            },
+            ConnectCallback = (_, cancellation) => UnixSocketStreams.ConnectAsync(socket, cancellation),
         })
         {
             BaseAddress = new Uri("http://mdevkitd"),
