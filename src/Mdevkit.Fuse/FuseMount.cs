@@ -67,6 +67,15 @@ public sealed unsafe class FuseMount : IDisposable
             _self.Free();
             throw new FuseException($"cannot mount on {MountPoint} (needs /dev/fuse and root or fusermount3; Debian package fuse3)");
         }
+        Ring = new FuseRing(this, _session);
+        var io = DeviceIo.Operations();
+        if (LibFuse.fuse_session_custom_io(_session, &io, LibFuse.fuse_session_fd(_session)) != 0)
+        {
+            LibFuse.fuse_session_unmount(_session);
+            LibFuse.fuse_session_destroy(_session);
+            _self.Free();
+            throw new FuseException($"cannot serve the mount on {MountPoint}: libfuse took no custom I/O");
+        }
         _tree.Removed += Invalidate;
         var loop = new Thread(Serve)
         {
@@ -80,6 +89,9 @@ public sealed unsafe class FuseMount : IDisposable
     public string MountPoint { get; }
 
     internal SysfsFileSystem FileSystem { get; }
+
+    // FUSE over io_uring, when the kernel offers it.
+    internal FuseRing Ring { get; }
 
     // Where the mount tells what went wrong while serving: a request that failed on a bug, a mount left in use.
     internal Action<string> Warn { get; }
@@ -127,6 +139,11 @@ public sealed unsafe class FuseMount : IDisposable
         {
             // A process still holds a file of the detached mount; the loop ends when it lets go.
             Warn($"{MountPoint} is detached but still in use");
+            return;
+        }
+        if (!Ring.Stop(TimeSpan.FromSeconds(10)))
+        {
+            Warn($"{MountPoint} is detached but a request is still being answered");
             return;
         }
         lock (_sessionLock)

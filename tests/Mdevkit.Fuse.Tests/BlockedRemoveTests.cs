@@ -3,13 +3,35 @@ using Mdevkit.TestSupport;
 namespace Mdevkit.Fuse.Tests;
 
 /// <summary>Writes to <c>remove</c> that wait for the holders of open devices, while everyone else goes on using the mount.</summary>
-public sealed class BlockedRemoveTests : IDisposable
+public sealed class BlockedRemoveTests : BlockedRemoves;
+
+/// <summary>
+/// The same over io_uring, where each blocked write keeps a ring entry of its CPU's queue, which starts with
+/// far fewer than twelve.
+/// </summary>
+[Collection(FuseOverIoUring.Collection)]
+public sealed class BlockedRemoveOverIoUringTests : BlockedRemoves
+{
+    private protected override void Check(MountedHost mounted) => FuseOverIoUring.AssertServes(mounted.Mount);
+}
+
+/// <summary>What <see cref="BlockedRemoveTests"/> checks, on whichever transport the kernel runs the mount.</summary>
+public abstract class BlockedRemoves : IDisposable
 {
     // Two more than libfuse's default limit of 10 workers.
     private const int Blocked = 12;
     private readonly TempRoot _profiles = new(nameof(BlockedRemoveTests));
 
-    public void Dispose() => _profiles.Dispose();
+    public void Dispose()
+    {
+        _profiles.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    // What a transport checks of the mount after the test.
+    private protected virtual void Check(MountedHost mounted)
+    {
+    }
 
     [Fact]
     public async Task MoreBlockedRemovesThanLibfusesDefaultWorkers_LeaveTheMountAnswering()
@@ -50,5 +72,6 @@ public sealed class BlockedRemoveTests : IDisposable
         Assert.Equal(new CommandResult(0, "mdpy\nmtty\n", ""), listing);
         Assert.All(removed, result => Assert.Equal(new CommandResult(0, "", ""), result));
         Assert.Empty(mounted.Host.Core.Devices);
+        Check(mounted);
     }
 }

@@ -5,7 +5,23 @@ namespace Mdevkit.Fuse.Tests;
 /// The kernel keeps the mount's entries, attributes and link texts: each test first makes it hold what a change
 /// of the model then makes stale, and the very next look must see the change, whoever made it.
 /// </summary>
-public sealed class CacheTests : IDisposable
+public sealed class CacheTests : KernelCacheTests;
+
+/// <summary>The same, with the requests served over io_uring.</summary>
+[Collection(FuseOverIoUring.Collection)]
+public sealed class CacheOverIoUringTests : KernelCacheTests
+{
+    [Fact]
+    public void Mount_IsServedOverIoUring()
+    {
+        Assert.Equal(0, Mounted.Bash("ls sys/class/mdev_bus").ExitCode);
+
+        FuseOverIoUring.AssertServes(Mounted.Mount);
+    }
+}
+
+/// <summary>What <see cref="CacheTests"/> checks, on whichever transport the kernel runs the mount.</summary>
+public abstract class KernelCacheTests : IDisposable
 {
     private const string Uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
     private const string Device = $"sys/bus/mdev/devices/{Uuid}";
@@ -14,7 +30,13 @@ public sealed class CacheTests : IDisposable
     private const string Missing = "No such file or directory";
     private readonly MountedHost _mounted = new("samples", nameof(CacheTests));
 
-    public void Dispose() => _mounted.Dispose();
+    private protected MountedHost Mounted => _mounted;
+
+    public void Dispose()
+    {
+        _mounted.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public void DeviceCreatedInTheModel_IsFoundByTheNextStatAndListing_AfterTheKernelLookedForItInVain()

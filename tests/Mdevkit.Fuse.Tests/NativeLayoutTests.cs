@@ -7,14 +7,16 @@ namespace Mdevkit.Fuse.Tests;
 
 /// <summary>
 /// The structs under <c>Native/</c> against the C headers they copy (glibc's <c>struct stat</c>, libfuse3's
-/// structs): a small C program compiled here prints each size and offset, and ours must be the same.
+/// structs, the kernel's FUSE and io_uring structs): a small C program compiled here prints each size and offset, and ours must be the same.
 /// </summary>
 public sealed class NativeLayoutTests : IDisposable
 {
     // Fields that stand in for C bit-fields, which have no offset of their own.
     private static readonly HashSet<string> s_bitFieldStandIns = ["fuse_file_info.bits", "fuse_file_info.padding2"];
 
-    private static readonly Type[] s_structs = [typeof(fuse_args), typeof(fuse_ctx), typeof(fuse_conn_info), typeof(fuse_entry_param), typeof(fuse_file_info), typeof(timespec), typeof(stat), typeof(fuse_lowlevel_ops)];
+    private static readonly Type[] s_structs = [typeof(fuse_args), typeof(fuse_ctx), typeof(fuse_conn_info), typeof(fuse_entry_param), typeof(fuse_file_info), typeof(timespec), typeof(stat), typeof(fuse_lowlevel_ops),
+        typeof(fuse_buf), typeof(fuse_custom_io), typeof(iovec), typeof(fuse_in_header), typeof(fuse_out_header), typeof(fuse_init_in), typeof(fuse_init_out),
+        typeof(io_sqring_offsets), typeof(io_cqring_offsets), typeof(io_uring_params), typeof(io_uring_sqe), typeof(io_uring_cqe)];
 
     private readonly TempRoot _root = new(nameof(NativeLayoutTests));
 
@@ -54,7 +56,10 @@ public sealed class NativeLayoutTests : IDisposable
             #include <stdio.h>
             #include <sys/stat.h>
             #include <time.h>
+            #include <sys/uio.h>
             #include <fuse_lowlevel.h>
+            #include <linux/fuse.h>
+            #include <linux/io_uring.h>
 
             int main(void)
             {

@@ -147,4 +147,90 @@ internal unsafe struct fuse_lowlevel_ops
     public nint lseek;
 }
 
+/// <summary><c>struct iovec</c> (sys/uio.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct iovec
+{
+    public byte* iov_base;
+    public nuint iov_len;
+}
+
+/// <summary><c>struct fuse_buf</c> (fuse_common.h): one request as libfuse's dispatcher takes it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct fuse_buf
+{
+    public nuint size;
+    public int flags;
+    public byte* mem;
+    public int fd;
+    public long pos;
+}
+
+/// <summary>
+/// <c>struct fuse_custom_io</c> (fuse_lowlevel.h, libfuse 3.14): how the session reads requests from and writes
+/// answers to <c>/dev/fuse</c>. Without splice callbacks libfuse reads and writes plain buffers.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct fuse_custom_io
+{
+    public delegate* unmanaged[Cdecl]<int, iovec*, int, nint, nint> writev;
+    public delegate* unmanaged[Cdecl]<int, byte*, nuint, nint, nint> read;
+    public nint splice_receive;
+    public nint splice_send;
+}
+
+/// <summary><c>struct fuse_in_header</c> (linux/fuse.h): what precedes every request.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct fuse_in_header
+{
+    public uint len;
+    public uint opcode;
+    public ulong unique;
+    public ulong nodeid;
+    public uint uid;
+    public uint gid;
+    public uint pid;
+    public ushort total_extlen;
+    public ushort padding;
+}
+
+/// <summary><c>struct fuse_out_header</c> (linux/fuse.h): what precedes every answer.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct fuse_out_header
+{
+    public uint len;
+    public int error;
+    public ulong unique;
+}
+
+/// <summary><c>struct fuse_init_in</c> (linux/fuse.h): what the kernel offers.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct fuse_init_in
+{
+    public uint major;
+    public uint minor;
+    public uint max_readahead;
+    public uint flags;
+    public uint flags2;
+    private fixed uint _unused[11];
+}
+
+/// <summary><c>struct fuse_init_out</c> (linux/fuse.h): what the mount takes.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct fuse_init_out
+{
+    public uint major;
+    public uint minor;
+    public uint max_readahead;
+    public uint flags;
+    public ushort max_background;
+    public ushort congestion_threshold;
+    public uint max_write;
+    public uint time_gran;
+    public ushort max_pages;
+    public ushort map_alignment;
+    public uint flags2;
+    private fixed uint _unused[7];
+}
+
 #pragma warning restore CA1707, IDE1006, CS8981

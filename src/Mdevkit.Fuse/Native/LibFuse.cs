@@ -90,4 +90,13 @@ internal static unsafe partial class LibFuse
 
     [LibraryImport(Library)]
     public static partial int fuse_lowlevel_notify_inval_entry(nint session, ulong parent, byte* name, nuint length);
+
+    [LibraryImport(Library)]
+    public static partial int fuse_session_fd(nint session);
+
+    [LibraryImport(Library)]
+    public static partial int fuse_session_custom_io(nint session, fuse_custom_io* io, int fd);
+
+    [LibraryImport(Library)]
+    public static partial void fuse_session_process_buf(nint session, fuse_buf* buffer);
 }

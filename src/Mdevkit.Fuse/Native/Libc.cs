@@ -3,8 +3,12 @@ using System.Runtime.InteropServices;
 namespace Mdevkit.Fuse.Native;
 
 /// <summary>The libc calls the mount makes besides libfuse's.</summary>
-internal static partial class Libc
+internal static unsafe partial class Libc
 {
+    /// <summary>Which CPUs a thread may run on; pid 0 is the calling thread.</summary>
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
+
     /// <summary>Signal 0 to one thread of one thread group: sends nothing, and succeeds only if that thread is in that group.</summary>
     [LibraryImport("libc", EntryPoint = "tgkill")]
     public static partial int tgkill(int threadGroup, int thread, int signal);
