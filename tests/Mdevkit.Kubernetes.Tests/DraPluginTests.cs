@@ -1,3 +1,4 @@
+using Mdevkit.Kubernetes.Cluster;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Kubernetes.Tests;
@@ -272,7 +273,7 @@ public sealed class DraPluginTests
             (["--root", node.Root, "--node-name", "n", "--kubeconfig", "/no/such/kubeconfig"], "Error: --kubeconfig /no/such/kubeconfig:"),
         })
         {
-            await using var plugin = PluginProcess.Start(arguments);
+            await using var plugin = PluginProcess.Start(arguments, TestContext.Current.CancellationToken);
             Assert.NotEqual(0, await plugin.ExitAsync());
             var line = Assert.Single(plugin.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith(message, line, StringComparison.Ordinal);
