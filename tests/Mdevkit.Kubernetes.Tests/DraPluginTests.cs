@@ -132,6 +132,23 @@ public sealed class DraPluginTests
     }
 
     [Fact]
+    public async Task Prepare_TwoDevicesOfOneRequest_AnMdevEachUnpreparedTogether()
+    {
+        await using var node = await DraFixture.StartAsync();
+        using var plugin = await node.Kubelet.RegisterAsync();
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"), ("gpu", "mtty-mtty-1-1"));
+
+        var answer = (await plugin.PrepareAsync(claim))[claim.Uid];
+
+        Assert.Equal("", answer.Error);
+        string[] uuids = [MdevUuid.Format(DeviceUuids.For(claim.Uid, "gpu")), MdevUuid.Format(DeviceUuids.For(claim.Uid, "gpu", 1))];
+        Assert.Equal(uuids.Order(StringComparer.Ordinal), node.Mdevs());
+        Assert.Equal(uuids, answer.Devices.Select(device => device.CdiDeviceIds[0]["mdev.mdevkit.io/vfio=".Length..]));
+        Assert.Equal("", (await plugin.UnprepareAsync(claim))[claim.Uid].Error);
+        Assert.Empty(node.Mdevs());
+    }
+
+    [Fact]
     public async Task Prepare_V1Beta1Kubelet_PreparesAndUnprepares()
     {
         await using var node = await DraFixture.StartAsync();
