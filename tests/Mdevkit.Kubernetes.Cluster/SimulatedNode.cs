@@ -129,10 +129,15 @@ public sealed class SimulatedNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Probes every parent, as <c>mdevkit probe</c> does, so the slices publish each one's learned capacity model.</summary>
+    /// <summary>
+    /// Probes every parent, as <c>mdevkit probe</c> does, so the slices publish each one's learned capacity model: each
+    /// mdev parent, and each NVIDIA SR-IOV GPU by its physical function rather than its virtual functions one by one.
+    /// </summary>
     public void ProbeAll()
     {
-        foreach (var parent in Host.Kernel.ParentNames())
+        var gpus = Host.Kernel.NvidiaGpus();
+        var onGpus = gpus.SelectMany(gpu => gpu.VirtualFunctions).ToHashSet(StringComparer.Ordinal);
+        foreach (var parent in Host.Kernel.ParentNames().Where(name => !onGpus.Contains(name)).Concat(gpus.Select(gpu => gpu.Function)))
         {
             Host.Probe.Probe(parent, _cancellation);
         }
