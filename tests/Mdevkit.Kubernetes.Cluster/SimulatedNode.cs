@@ -9,8 +9,8 @@ using V1 = Mdevkit.Kubernetes.Protos.Dra.V1;
 namespace Mdevkit.Kubernetes.Cluster;
 
 /// <summary>
-/// One node without a cluster: a simulated host served through its real FUSE mount (the kernel's sample drivers unless
-/// told otherwise), the API server double with the node's Node object, and <c>mdevkit-dra</c> as a real process over
+/// One node without a cluster: a simulated host of a profile served through its real FUSE mount, the API server double
+/// with the node's Node object, and <c>mdevkit-dra</c> as a real process over
 /// them, publishing the node's ResourceSlices, registered by the fake kubelet. Its waits end when the cancellation it
 /// was started with is cancelled.
 /// </summary>
