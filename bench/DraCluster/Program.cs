@@ -9,62 +9,78 @@ using Mdevkit.Kubernetes.Slices;
 // Placement of a stream of VM claims on N simulated hosts: DRA (each host's slices from its probed models, claims
 // allocated with counters by the test harness's allocator) against the device-plugin way (one fixed type pre-created
 // on each GPU, KubeVirt's default), on the same hosts and stream. Prints the Markdown section kept in docs/benchmarks.md.
-//   dra-cluster.sh [SEEDS] [HOSTS] [CLAIMS-PER-HOST]
+// With --live, DRA runs on real parts (see Live); the fixed types are still placed in memory, on the same hosts and stream.
+//   dra-cluster.sh [--live] [SEEDS [HOSTS [CLAIMS-PER-HOST]]]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-var seeds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
-var hostCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
-var claimsPerHost = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
+var live = args.Length > 0 && args[0] == "--live";
+var numbers = live ? args[1..] : args;
+var seeds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 5;
+// Live, each host is a mount, a plugin process and a probe of every parent: 8 hosts keep 5 seeds within minutes on 2 cores.
+var hostCount = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : live ? 8 : 16;
+var claimsPerHost = numbers.Length > 2 ? int.Parse(numbers[2], CultureInfo.InvariantCulture) : 8;
+if (live && (!Environment.IsPrivilegedProcess || !File.Exists("/dev/fuse")))
+{
+    Console.Error.WriteLine("Error: --live mounts a simulated host per node through FUSE: it must run as root, with /dev/fuse");
+    return 2;
+}
 
 string[] profiles = ["nvidia", "nvidia-ampere", "gvt", "nvidia-mixed"];
 var probed = profiles.ToDictionary(profile => profile, ProfileProbe.Parents);
 
 var output = new System.Text.StringBuilder();
-output.AppendLine($"{hostCount} hosts, {claimsPerHost * hostCount} VM claims a seed.");
+output.AppendLine($"{hostCount} hosts, {claimsPerHost * hostCount} VM claims a seed{(live ? ", DRA live: each host mounted with its own mdevkit-dra and fake kubelet; the fixed types placed in memory" : "")}.");
 output.AppendLine();
-output.AppendLine("| seed | devices published | claims | devices requested | placed: DRA | fixed type, most requested | fixed type, first seen | capacity unused: DRA | fixed type, most requested | fixed type, first seen | over-allocations | DRA allocation time |");
-output.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-int beaten = 0, overAllocations = 0;
+output.AppendLine(live
+    ? "| seed | hosts | devices requested | allocated | placed: DRA live | refused | prepares failed | DRA in memory | fixed type, most requested | fixed type, first seen | capacity unused: DRA live | fixed type, most requested | fixed type, first seen | over-allocations | cluster start | stream |"
+    : "| seed | devices published | claims | devices requested | placed: DRA | fixed type, most requested | fixed type, first seen | capacity unused: DRA | fixed type, most requested | fixed type, first seen | over-allocations | DRA allocation time |");
+output.AppendLine(live ? "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" : "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+int beaten = 0, overAllocations = 0, failedPrepares = 0, sameAsInMemory = 0;
 for (var seed = 1; seed <= seeds; seed++)
 {
-    var random = new Random(seed);
-    var hosts = Enumerable.Range(0, hostCount).Select(index => new NodeCapacity($"node-{index:00}", probed[profiles[random.Next(profiles.Length)]])).ToList();
-    var types = hosts.SelectMany(host => host.Parents.SelectMany(parent => parent.Model.Types.Where(type => type.Max > 0).Select(type => type.Type))).Distinct().Order(StringComparer.Ordinal).ToList();
-    // A VM asks for one vGPU, one in ten for two; types are drawn by popularity, the k-th most popular (a seeded
-    // order) with weight 1/k, as a few sizes carry most of the demand.
-    var popularity = types.OrderBy(_ => random.Next()).ToList();
-    var weights = popularity.Select((_, rank) => 1.0 / (rank + 1)).ToArray();
-    string Draw()
-    {
-        var point = random.NextDouble() * weights.Sum();
-        var index = 0;
-        for (; index < weights.Length - 1 && point >= weights[index]; index++)
-        {
-            point -= weights[index];
-        }
-        return popularity[index];
-    }
-    var stream = Enumerable.Range(0, claimsPerHost * hostCount).Select(_ => (Type: Draw(), Count: random.Next(10) == 0 ? 2 : 1)).ToList();
-    var requested = stream.Sum(claim => claim.Count);
-
+    var workload = Workload.Draw(seed, hostCount, claimsPerHost, probed, profiles);
+    var (hosts, stream) = (workload.Hosts, workload.Stream);
     var slices = hosts.SelectMany(host => ResourceSliceBuilder.Build(host, new HashSet<Guid>(), 1)).ToList();
     var dra = Allocate(slices, stream);
     var popular = stream.GroupBy(claim => claim.Type).ToDictionary(group => group.Key, group => group.Sum(claim => claim.Count));
     var (commonPlaced, commonUnused) = FixedTypes.Place(hosts, stream, offered => offered.MaxBy(type => (popular.GetValueOrDefault(type), type))!);
     var firstSeen = stream.Select(claim => claim.Type).Distinct().ToList();
     var (firstPlaced, firstUnused) = FixedTypes.Place(hosts, stream, offered => offered.MinBy(type => firstSeen.IndexOf(type) is >= 0 and var index ? index : int.MaxValue)!);
-    beaten += dra.Placed > commonPlaced && dra.Placed > firstPlaced ? 1 : 0;
-    overAllocations += dra.Violations.Count;
-    output.AppendLine($"| {seed} | {slices.Sum(slice => slice.Spec.Devices?.Count ?? 0)} | {stream.Count} | {requested} | {dra.Placed} | {commonPlaced} | {firstPlaced} | "
-        + $"{FixedTypes.Unused(hosts, dra.Used):P1} | {commonUnused:P1} | {firstUnused:P1} | {dra.Violations.Count} | {dra.Time.TotalSeconds:F1} s |");
-    foreach (var violation in dra.Violations)
+    if (!live)
     {
-        Console.Error.WriteLine($"Error: seed {seed}: {violation}");
+        Report(seed, dra.Placed, dra.Violations);
+        output.AppendLine($"| {seed} | {slices.Sum(slice => slice.Spec.Devices?.Count ?? 0)} | {stream.Count} | {workload.Requested} | {dra.Placed} | {commonPlaced} | {firstPlaced} | "
+            + $"{FixedTypes.Unused(hosts, dra.Used):P1} | {commonUnused:P1} | {firstUnused:P1} | {dra.Violations.Count} | {dra.Time.TotalSeconds:F1} s |");
+        continue;
+    }
+    Console.Error.WriteLine($"seed {seed}: starting {string.Join(", ", hosts.Select((host, index) => $"{host.NodeName} ({workload.Profiles[index]})"))}");
+    var run = await Live.RunAsync(workload, CancellationToken.None);
+    Report(seed, run.Placed, run.Violations);
+    failedPrepares += run.Failures.Count;
+    sameAsInMemory += run.Placed == dra.Placed ? 1 : 0;
+    foreach (var failure in run.Failures)
+    {
+        Console.Error.WriteLine($"Error: seed {seed}: preparing {failure}");
+    }
+    var mix = string.Join(", ", workload.Profiles.CountBy(profile => profile).OrderBy(entry => Array.IndexOf(profiles, entry.Key)).Select(entry => $"{entry.Value} {entry.Key}"));
+    output.AppendLine($"| {seed} | {mix} | {workload.Requested} | {run.Allocated} | {run.Placed} | {workload.Requested - run.Allocated} | {run.Failures.Count} | {dra.Placed} | {commonPlaced} | {firstPlaced} | "
+        + $"{FixedTypes.Unused(hosts, run.Used):P1} | {commonUnused:P1} | {firstUnused:P1} | {run.Violations.Count} | {run.Start.TotalSeconds:F0} s | {run.Run.TotalSeconds:F0} s |");
+    Console.Error.WriteLine($"seed {seed}: {run.Placed} of {workload.Requested} devices placed live ({dra.Placed} in memory), pools republished with changes: {run.Republished}");
+
+    // DRA beats the fixed types on a seed when it places more than both layouts; every violation is an over-allocation.
+    void Report(int seed, int placed, IReadOnlyList<string> violations)
+    {
+        beaten += placed > commonPlaced && placed > firstPlaced ? 1 : 0;
+        overAllocations += violations.Count;
+        foreach (var violation in violations)
+        {
+            Console.Error.WriteLine($"Error: seed {seed}: {violation}");
+        }
     }
 }
 
 // The stream's claims allocated in turn; what was placed, on which (node, parent, type), and the allocations' check.
 static (int Placed, List<(string Node, string Parent, string Type)> Used, IReadOnlyList<string> Violations, TimeSpan Time) Allocate(
-    List<V1ResourceSlice> slices, List<(string Type, int Count)> stream)
+    List<V1ResourceSlice> slices, IReadOnlyList<(string Type, int Count)> stream)
 {
     var allocator = new Allocator([AllocatorClaims.DeviceClass(DraNames.Driver)]);
     var claims = new List<Resourcev1ResourceClaim>();
@@ -78,14 +94,15 @@ static (int Placed, List<(string Node, string Parent, string Type)> Used, IReadO
         }
     }
     time.Stop();
-    var devices = slices.SelectMany(slice => (slice.Spec.Devices ?? []).Select(device => (slice.Spec.Pool.Name, device))).ToDictionary(entry => (entry.Name, entry.device.Name), entry => entry.device);
     var results = claims.SelectMany(claim => claim.Status.Allocation.Devices.Results).ToList();
-    return (results.Count, [.. results.Select(result => (result.Pool, devices[(result.Pool, result.Device)]))
-        .Select(entry => (entry.Pool, entry.Item2.Attributes[DraNames.ParentAttribute].StringValue, entry.Item2.Attributes[DraNames.TypeAttribute].StringValue))],
-        Allocator.Check(slices, claims), time.Elapsed);
+    return (results.Count, Placements.Used(slices, results), Allocator.Check(slices, claims), time.Elapsed);
 }
 output.AppendLine();
-output.AppendLine($"DRA placed more devices than both fixed-type layouts on {beaten} of {seeds} seeds; {overAllocations} over-allocations.");
+output.AppendLine($"DRA{(live ? " (live)" : "")} placed more devices than both fixed-type layouts on {beaten} of {seeds} seeds; {overAllocations} over-allocations.");
+if (live)
+{
+    output.AppendLine($"Prepares failed: {failedPrepares}. Live placed as many devices as the in-memory allocation on {sameAsInMemory} of {seeds} seeds.");
+}
 output.AppendLine($"Probed parents: {string.Join("; ", probed.Select(entry => $"{entry.Key}: {string.Join(", ", entry.Value.Select(ProfileProbe.Describe))}"))}.");
 Console.Write(output);
-return beaten == seeds && overAllocations == 0 ? 0 : 1;
+return beaten == seeds && overAllocations == 0 && failedPrepares == 0 ? 0 : 1;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -5,7 +6,8 @@ namespace Mdevkit.Kubernetes;
 
 /// <summary>
 /// The UUID of the mdev made for a claim's request: a name-based (version 5, RFC 9562) UUID of the claim's UID and the
-/// request's name, so a prepare the kubelet retries, or that a restarted plugin does again, names the same device.
+/// request's name (and the device's place among the request's), so a prepare the kubelet retries, or that a restarted
+/// plugin does again, names the same device.
 /// </summary>
 public static class DeviceUuids
 {
@@ -15,8 +17,13 @@ public static class DeviceUuids
     /// <summary>The namespace of the driver's device UUIDs: <c>uuid5(DNS, "mdev.mdevkit.io")</c>.</summary>
     public static Guid Namespace { get; } = NameBased(s_dnsNamespace, DraNames.Driver);
 
-    /// <summary>The UUID of the device made for <paramref name="request"/> of the claim whose UID is <paramref name="claimUid"/>.</summary>
-    public static Guid For(string claimUid, string request) => NameBased(Namespace, $"{claimUid}/{request}");
+    /// <summary>
+    /// The UUID of the <paramref name="index"/>-th device (in the allocation's order) made for <paramref name="request"/> of
+    /// the claim whose UID is <paramref name="claimUid"/>. A request for several devices gets one UUID each; the first keeps
+    /// the name of a request's only device.
+    /// </summary>
+    public static Guid For(string claimUid, string request, int index = 0) =>
+        NameBased(Namespace, index == 0 ? $"{claimUid}/{request}" : $"{claimUid}/{request}/{index.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>A version 5 UUID of <paramref name="name"/> in <paramref name="space"/>.</summary>
     public static Guid NameBased(Guid space, string name)

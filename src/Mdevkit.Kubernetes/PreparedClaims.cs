@@ -64,7 +64,8 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
             RollBack(earlier);
         }
         claims.RemoveAll(entry => entry.Uid == claim.Uid);
-        var devices = allocated.Select(device => Plan(claim, device, earlier)).ToList();
+        // Each device of a request gets its own UUID, by its place among the request's devices.
+        var devices = allocated.Select((device, index) => Plan(claim, device, allocated.Take(index).Count(other => other.Request == device.Request), earlier)).ToList();
         var entry = new CheckpointClaim(claim.Uid, claim.Namespace, claim.Name, CheckpointClaim.Preparing, devices, Files(claim, devices));
         Save([.. claims, entry]);
         try
@@ -153,9 +154,9 @@ public sealed class PreparedClaims(ManagedHost host, PluginPaths paths)
 
     // The device's UUID, and whether it runs already: then it must be the allocated one, and stays when the claim goes,
     // unless an earlier prepare of this claim made it.
-    private CheckpointDevice Plan(ClaimRef claim, AllocatedDevice device, CheckpointClaim? earlier)
+    private CheckpointDevice Plan(ClaimRef claim, AllocatedDevice device, int index, CheckpointClaim? earlier)
     {
-        var planned = new CheckpointDevice(DeviceUuids.For(claim.Uid, device.Request), device.Parent, device.Type, device.Request, device.Pool, device.Device, Existed: false);
+        var planned = new CheckpointDevice(DeviceUuids.For(claim.Uid, device.Request, index), device.Parent, device.Type, device.Request, device.Pool, device.Device, Existed: false);
         if (!Manager.TryGetActive(planned.Uuid, out var running))
         {
             return planned;

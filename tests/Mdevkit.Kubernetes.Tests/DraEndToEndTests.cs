@@ -98,13 +98,13 @@ public sealed class DraEndToEndTests
         Assert.Null(new Allocator([AllocatorClaims.DeviceClass(DraNames.Driver)]).Allocate(full, claims, AllocatorClaims.ForAttribute("vm-more", DraNames.Driver, DraNames.TypeAttribute, claimType)));
 
         // Unprepared, the claims' devices are gone; the foreign one stays.
-        var unprepared = await kubelet.UnprepareAsync([.. claims.Select(DraFixture.Ref)]);
+        var unprepared = await kubelet.UnprepareAsync([.. claims.Select(SimulatedNode.Ref)]);
         Assert.All(unprepared.Values, answer => Assert.Equal("", answer.Error));
         Assert.Equal([MdevUuid.Format(foreign)], node.Mdevs());
         Assert.False(File.Exists(node.Paths.VfioSpec(claim.Metadata.Uid)));
     }
 
-    private static async Task<V1.NodePrepareResourceResponse> PrepareAsync(DraFixture node, FakeKubelet.RegisteredPlugin kubelet, V1.Claim claim)
+    private static async Task<V1.NodePrepareResourceResponse> PrepareAsync(SimulatedNode node, FakeKubelet.RegisteredPlugin kubelet, V1.Claim claim)
     {
         var answer = (await kubelet.PrepareAsync(claim))[claim.Uid];
         Assert.True(answer.Error == "", $"preparing {claim.Name}: {answer.Error}\n{node.Plugin!.Log}");

@@ -1,3 +1,4 @@
+using Mdevkit.Kubernetes.Cluster;
 using Mdevkit.Sysfs;
 
 namespace Mdevkit.Kubernetes.Tests;
@@ -128,6 +129,23 @@ public sealed class DraPluginTests
         Assert.Equal("", second.Error);
         Assert.Equal(first.Devices, second.Devices);
         Assert.Equal([MdevUuid.Format(DeviceUuids.For(claim.Uid, "gpu"))], node.Mdevs());
+    }
+
+    [Fact]
+    public async Task Prepare_TwoDevicesOfOneRequest_AnMdevEachUnpreparedTogether()
+    {
+        await using var node = await DraFixture.StartAsync();
+        using var plugin = await node.Kubelet.RegisterAsync();
+        var claim = node.Claim("vm-a", ("gpu", "mtty-mtty-1-0"), ("gpu", "mtty-mtty-1-1"));
+
+        var answer = (await plugin.PrepareAsync(claim))[claim.Uid];
+
+        Assert.Equal("", answer.Error);
+        string[] uuids = [MdevUuid.Format(DeviceUuids.For(claim.Uid, "gpu")), MdevUuid.Format(DeviceUuids.For(claim.Uid, "gpu", 1))];
+        Assert.Equal(uuids.Order(StringComparer.Ordinal), node.Mdevs());
+        Assert.Equal(uuids, answer.Devices.Select(device => device.CdiDeviceIds[0]["mdev.mdevkit.io/vfio=".Length..]));
+        Assert.Equal("", (await plugin.UnprepareAsync(claim))[claim.Uid].Error);
+        Assert.Empty(node.Mdevs());
     }
 
     [Fact]
@@ -272,7 +290,7 @@ public sealed class DraPluginTests
             (["--root", node.Root, "--node-name", "n", "--kubeconfig", "/no/such/kubeconfig"], "Error: --kubeconfig /no/such/kubeconfig:"),
         })
         {
-            await using var plugin = PluginProcess.Start(arguments);
+            await using var plugin = PluginProcess.Start(arguments, TestContext.Current.CancellationToken);
             Assert.NotEqual(0, await plugin.ExitAsync());
             var line = Assert.Single(plugin.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith(message, line, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Mdevkit.Kubernetes.Cluster;
 using Mdevkit.Management;
 
 namespace Mdevkit.Kubernetes.Tests;
@@ -63,7 +64,7 @@ public sealed class DraPublishingTests
     {
         await using var node = await DraFixture.StartAsync(start: false);
         node.Api.DeleteNode(DraFixture.Node);
-        await using var plugin = await PluginProcess.StartAsync(node.Arguments);
+        await using var plugin = await PluginProcess.StartAsync(node.Arguments, TestContext.Current.CancellationToken);
         await Until(() => plugin.Log.Contains("Cannot publish the ResourceSlices of node node-1 (the plugin started): the API server refused it: 404 nodes \"node-1\" not found; trying again in 1 s", StringComparison.Ordinal), plugin);
         Assert.Empty(node.Api.Slices);
 
@@ -75,7 +76,7 @@ public sealed class DraPublishingTests
 
     private static List<string> Devices(IReadOnlyList<V1ResourceSlice> pool) => [.. pool.SelectMany(slice => slice.Spec.Devices ?? []).Select(device => device.Name).Order(StringComparer.Ordinal)];
 
-    private static async Task<string> NodeUidAsync(DraFixture node)
+    private static async Task<string> NodeUidAsync(SimulatedNode node)
     {
         using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = node.Api.Address.ToString() });
         return (await client.CoreV1.ReadNodeAsync(node.NodeName, cancellationToken: TestContext.Current.CancellationToken)).Metadata.Uid;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using k8s.Models;
+using Mdevkit.Kubernetes.Cluster;
 using Mdevkit.Kubernetes.Slices;
 using Mdevkit.Management;
 using Mdevkit.Sysfs;
@@ -17,7 +18,7 @@ public sealed class SriovPrepareTests
     private const string L40S = "0000:81:00.0";
 
     // Probes the GPUs as an administrator would, then publishes the node's slices as the plugin's publisher builds them.
-    private static async Task<DraFixture> StartAsync(params string[] gpus)
+    private static async Task<SimulatedNode> StartAsync(params string[] gpus)
     {
         var node = await DraFixture.StartAsync(start: false, profile: "nvidia-mixed");
         var host = new ManagedHost(new MdevctlEnvironment(node.Root), TextWriter.Null);
@@ -34,30 +35,30 @@ public sealed class SriovPrepareTests
     }
 
     // The published devices of a type on a parent, in slot order.
-    private static List<string> Devices(DraFixture node, string parent, string type) =>
+    private static List<string> Devices(SimulatedNode node, string parent, string type) =>
     [
         .. node.Api.Slices.SelectMany(slice => slice.Spec.Devices ?? [])
             .Where(device => device.Attributes[DraNames.ParentAttribute].StringValue == parent && device.Attributes[DraNames.TypeAttribute].StringValue == type)
             .Select(device => device.Name),
     ];
 
-    private static string NumVfs(DraFixture node, string gpu) => File.ReadAllText(Path.Join(node.Root, $"sys/bus/pci/devices/{gpu}/sriov_numvfs")).Trim();
+    private static string NumVfs(SimulatedNode node, string gpu) => File.ReadAllText(Path.Join(node.Root, $"sys/bus/pci/devices/{gpu}/sriov_numvfs")).Trim();
 
-    private static string Link(DraFixture node, string path) =>
+    private static string Link(SimulatedNode node, string path) =>
         Path.GetFileName(new DirectoryInfo(Path.Join(node.Root, path)).ResolveLinkTarget(true)!.FullName);
 
     // The parent directory an mdev's bus link leads into.
-    private static string ParentOf(DraFixture node, string uuid) =>
+    private static string ParentOf(SimulatedNode node, string uuid) =>
         Path.GetFileName(Path.GetDirectoryName(new DirectoryInfo(Path.Join(node.Root, "sys/bus/mdev/devices", uuid)).ResolveLinkTarget(true)!.FullName))!;
 
-    private static JsonElement Metadata(DraFixture node, string claim) =>
+    private static JsonElement Metadata(SimulatedNode node, string claim) =>
         JsonDocument.Parse(File.ReadAllText(node.Paths.MetadataFile("vms", claim, "gpu"))).RootElement.GetProperty("requests")[0].GetProperty("devices")[0].GetProperty("attributes");
 
-    private static string VfioGroupNode(DraFixture node, string claimUid) =>
+    private static string VfioGroupNode(SimulatedNode node, string claimUid) =>
         JsonDocument.Parse(File.ReadAllText(node.Paths.VfioSpec(claimUid))).RootElement.GetProperty("devices")[0].GetProperty("containerEdits").GetProperty("deviceNodes")[1].GetProperty("path").GetString()!;
 
     // Each checkpointed device's UUID and the virtual function recorded for it.
-    private static Dictionary<string, string?> CheckpointDevices(DraFixture node) =>
+    private static Dictionary<string, string?> CheckpointDevices(SimulatedNode node) =>
         JsonDocument.Parse(File.ReadAllText(node.Paths.Checkpoint)).RootElement.GetProperty("claims").EnumerateArray()
             .SelectMany(claim => claim.GetProperty("devices").EnumerateArray())
             .ToDictionary(device => device.GetProperty("uuid").GetString()!, device => device.TryGetProperty("function", out var function) ? function.GetString() : null);
@@ -148,5 +149,5 @@ public sealed class SriovPrepareTests
         Assert.False(File.Exists(node.Paths.VfioSpec(twelve.Uid)));
     }
 
-    private static string CurrentType(DraFixture node, string vf) => File.ReadAllText(Path.Join(node.Root, $"sys/bus/pci/devices/{vf}/nvidia/current_vgpu_type")).Trim();
+    private static string CurrentType(SimulatedNode node, string vf) => File.ReadAllText(Path.Join(node.Root, $"sys/bus/pci/devices/{vf}/nvidia/current_vgpu_type")).Trim();
 }

@@ -1,23 +1,27 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Mdevkit.Kubernetes.Tests;
+namespace Mdevkit.Kubernetes.Cluster;
 
 /// <summary>
 /// <c>mdevkit-dra</c> as a DaemonSet runs it: a real process whose log is kept; started, waited on until it serves,
-/// stopped with SIGTERM as the kubelet's pod does, or killed with SIGKILL.
+/// stopped with SIGTERM as the kubelet's pod does, or killed with SIGKILL. Its waits end when the cancellation it was
+/// started with is cancelled, and after a minute with a <see cref="TimeoutException"/>.
 /// </summary>
-internal sealed class PluginProcess : IAsyncDisposable
+public sealed class PluginProcess : IAsyncDisposable
 {
+    /// <summary>The plugin's executable, beside the program that references this library (and so the plugin's project).</summary>
     public static readonly string Executable = Path.Join(AppContext.BaseDirectory, "mdevkit-dra");
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
     private readonly Process _process;
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationToken _cancellation;
 
-    private PluginProcess(Process process)
+    private PluginProcess(Process process, CancellationToken cancellation)
     {
         _process = process;
+        _cancellation = cancellation;
         _process.OutputDataReceived += (_, line) => Received(line.Data);
         _process.ErrorDataReceived += (_, line) => Received(line.Data);
         _process.BeginOutputReadLine();
@@ -37,17 +41,22 @@ internal sealed class PluginProcess : IAsyncDisposable
     }
 
     /// <summary>Starts it and waits until its host has started, its sockets listening.</summary>
-    public static async Task<PluginProcess> StartAsync(IEnumerable<string> arguments)
+    /// <exception cref="InvalidOperationException">It ended before it served.</exception>
+    public static async Task<PluginProcess> StartAsync(IEnumerable<string> arguments, CancellationToken cancellation)
     {
-        var plugin = Start(arguments);
-        var ended = plugin._process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        var first = await Task.WhenAny(plugin._started.Task, ended).WaitAsync(s_patience, TestContext.Current.CancellationToken);
-        Assert.True(first == plugin._started.Task, $"mdevkit-dra ended before it served:\n{plugin.Log}");
+        var plugin = Start(arguments, cancellation);
+        var ended = plugin._process.WaitForExitAsync(cancellation);
+        var first = await Task.WhenAny(plugin._started.Task, ended).WaitAsync(s_patience, cancellation);
+        if (first != plugin._started.Task)
+        {
+            await plugin.DisposeAsync();
+            throw new InvalidOperationException($"mdevkit-dra ended before it served:\n{plugin.Log}");
+        }
         return plugin;
     }
 
     /// <summary>Starts it without waiting, for a run that is to fail.</summary>
-    public static PluginProcess Start(IEnumerable<string> arguments)
+    public static PluginProcess Start(IEnumerable<string> arguments, CancellationToken cancellation)
     {
         var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -57,13 +66,13 @@ internal sealed class PluginProcess : IAsyncDisposable
         // The plain console format, one line per message, whatever the terminal.
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
-        return new PluginProcess(Process.Start(start)!);
+        return new PluginProcess(Process.Start(start)!, cancellation);
     }
 
     /// <summary>Waits for it to end; its exit code.</summary>
     public async Task<int> ExitAsync()
     {
-        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(s_patience, TestContext.Current.CancellationToken);
+        await _process.WaitForExitAsync(_cancellation).WaitAsync(s_patience, _cancellation);
         _process.WaitForExit();
         return _process.ExitCode;
     }
@@ -71,8 +80,8 @@ internal sealed class PluginProcess : IAsyncDisposable
     /// <summary>SIGTERM, as a pod's deletion sends, and the exit code.</summary>
     public Task<int> StopAsync()
     {
-        Assert.Equal(0, Mdevkit.TestSupport.CommandRunner.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
-        return ExitAsync();
+        var kill = Mdevkit.TestSupport.CommandRunner.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        return kill.ExitCode == 0 ? ExitAsync() : throw new InvalidOperationException($"kill -TERM {_process.Id}: {kill.ExitCode}");
     }
 
     /// <summary>SIGKILL: nothing of it runs after this, not even its cleanup.</summary>
