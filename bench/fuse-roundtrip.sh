@@ -3,7 +3,9 @@
 # at once, against the same open/write/close loop on plain files in a tmpfs: what the mount costs each
 # sysfs write. COUNT round trips in all, split between the processes. The single-process loop runs once more
 # with the simulator and the loop sharing one CPU, where handing a request over costs a context switch instead
-# of waking the other CPU. Needs root.
+# of waking the other CPU. Where the kernel has FUSE over io_uring (Linux 6.14+), the same runs follow on a
+# simulator served over io_uring (the fuse module's enable_uring is switched on for its start and put back as
+# it was), the one-CPU row there pinning only the loop. Needs root.
 #   bench/fuse-roundtrip.sh [COUNT [PROCESSES]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,20 +20,35 @@ dotnet build bench/Mdevkit.Bench.Roundtrip -c Release -nologo -v quiet -o artifa
 mdevkit=artifacts/publish/mdevkit
 roundtrip=(dotnet artifacts/bench/roundtrip/Mdevkit.Bench.Roundtrip.dll)
 
+uring=/sys/module/fuse/parameters/enable_uring
+uring_before=$(cat "$uring" 2>/dev/null || true)
+simulators=(sim sim-one-cpu sim-uring)
 work=$(mktemp -d)
 cleanup() {
-  "$mdevkit" sim down --root "$work/sim" >/dev/null 2>&1 || true
-  "$mdevkit" sim down --root "$work/sim-one-cpu" >/dev/null 2>&1 || true
+  for simulator in "${simulators[@]}"; do
+    "$mdevkit" sim down --root "$work/$simulator" >/dev/null 2>&1 || true
+  done
+  [ -z "$uring_before" ] || echo "$uring_before" > "$uring"
   umount "$work/tmpfs" 2>/dev/null || true
   # Never recurse into a mount that is still there.
-  if ! mountpoint -q "$work/sim/sys" && ! mountpoint -q "$work/sim-one-cpu/sys" && ! mountpoint -q "$work/tmpfs"; then
-    rm -rf "$work"
-  fi
+  for mount in "${simulators[@]/%//sys}" tmpfs; do
+    if mountpoint -q "$work/$mount"; then
+      return
+    fi
+  done
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
+# A connection takes io_uring or not when it starts, as the module parameter says then.
+[ -z "$uring_before" ] || echo N > "$uring"
 "$mdevkit" sim up --daemon --root "$work/sim" --profile samples >/dev/null
 taskset -c 0 "$mdevkit" sim up --daemon --root "$work/sim-one-cpu" --profile samples >/dev/null
+if [ -n "$uring_before" ]; then
+  echo Y > "$uring"
+  "$mdevkit" sim up --daemon --root "$work/sim-uring" --profile samples >/dev/null
+  echo "$uring_before" > "$uring"
+fi
 mkdir "$work/tmpfs"
 mount -t tmpfs tmpfs "$work/tmpfs"
 mkdir -p "$work/tmpfs/$parent/mdev_supported_types/$type"
@@ -41,5 +58,12 @@ echo "|---|---|---|---|---|---|---|---|"
 "${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" "$count"
 "${roundtrip[@]}" "simulator (FUSE)" "$work/sim/$parent" "$type" $((count / processes)) --processes "$processes"
 taskset -c 0 "${roundtrip[@]}" "simulator (FUSE), one CPU" "$work/sim-one-cpu/$parent" "$type" "$count"
+if [ -n "$uring_before" ]; then
+  "${roundtrip[@]}" "simulator (FUSE over io_uring)" "$work/sim-uring/$parent" "$type" "$count"
+  "${roundtrip[@]}" "simulator (FUSE over io_uring)" "$work/sim-uring/$parent" "$type" $((count / processes)) --processes "$processes"
+  taskset -c 0 "${roundtrip[@]}" "simulator (FUSE over io_uring), loop on one CPU" "$work/sim-uring/$parent" "$type" "$count"
+else
+  echo "| simulator (FUSE over io_uring) | this kernel has no FUSE over io_uring ($uring is missing) | | | | | | |"
+fi
 "${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" "$count" --plain
 "${roundtrip[@]}" "plain files (tmpfs)" "$work/tmpfs/$parent" "$type" $((count / processes)) --plain --processes "$processes"

@@ -132,23 +132,28 @@ internal sealed unsafe class FuseRing
 
     // Takes up the kernel's offer in the INIT answer, once the rings for every queue exist, and starts serving
     // them right after the kernel has read it: until every queue has an entry, the kernel holds all requests.
+    // Whatever goes wrong before the answer leaves the connection on /dev/fuse; the answer always goes out.
     private nint AnswerInit(int fd, iovec* vector)
     {
         _initUnique = 0;
         var answer = (fuse_init_out*)vector[1].iov_base;
+        Queue[]? plan = null;
         IoUring[]? rings = null;
-        var online = CpuList("/sys/devices/system/cpu/online");
-        Queue[] queues = [.. Enumerable.Range(0, CpuList("/sys/devices/system/cpu/possible").Max() + 1).Select(cpu => new Queue(cpu, online.Contains(cpu)))];
-        if (_offered && (answer->flags & FUSE_INIT_EXT) != 0)
+        try
         {
-            rings = CreateRings(queues.Sum(queue => queue.Initial));
-            if (rings is not null)
-            {
-                answer->flags2 |= FUSE_OVER_IO_URING_FLAGS2;
-            }
+            plan = _offered && (answer->flags & FUSE_INIT_EXT) != 0 ? PlanQueues() : null;
+            rings = plan is null ? null : CreateRings(plan.Sum(queue => queue.Initial));
+        }
+        catch (Exception e)
+        {
+            _mount.Warn($"serving over /dev/fuse: setting up io_uring failed: {e}");
+        }
+        if (rings is not null)
+        {
+            answer->flags2 |= FUSE_OVER_IO_URING_FLAGS2;
         }
         var written = DeviceIo.WriteDevice(fd, vector, 2);
-        if (rings is null)
+        if (rings is null || plan is null)
         {
             return written;
         }
@@ -160,9 +165,9 @@ internal sealed unsafe class FuseRing
         var page = (nuint)Environment.SystemPageSize;
         _payloadSize = Math.Max(Math.Max(8192, answer->max_write), answer->max_pages * page);
         _deviceFd = fd;
-        _queues = queues;
+        _queues = plan;
         var next = 0;
-        foreach (var queue in queues)
+        foreach (var queue in plan)
         {
             for (var i = 0; i < queue.Initial; i++)
             {
@@ -170,6 +175,33 @@ internal sealed unsafe class FuseRing
             }
         }
         return written;
+    }
+
+    // The kernel makes one queue per possible CPU and needs an entry in each before it sends anything through
+    // them; only the online CPUs' queues get requests. Null when sysfs does not say which CPUs there are.
+    /// <summary>
+    /// The queues the kernel makes for a connection, from the CPU lists in <paramref name="cpuDirectory"/>
+    /// (<c>/sys/devices/system/cpu</c>): the online CPUs' and the CPU numbers each.
+    /// </summary>
+    /// <returns>(CPU, online) for each queue; null when the lists cannot be read.</returns>
+    internal static (int Cpu, bool Online)[]? PlanQueues(string cpuDirectory)
+    {
+        if (CpuList(Path.Join(cpuDirectory, "online")) is not { } online || CpuList(Path.Join(cpuDirectory, "possible")) is not { Count: > 0 } possible)
+        {
+            return null;
+        }
+        return [.. Enumerable.Range(0, possible.Max() + 1).Select(cpu => (cpu, online.Contains(cpu)))];
+    }
+
+    private Queue[]? PlanQueues()
+    {
+        const string cpus = "/sys/devices/system/cpu";
+        if (PlanQueues(cpus) is not { } plan)
+        {
+            _mount.Warn($"serving over /dev/fuse: {cpus}/online and possible do not say which CPUs there are");
+            return null;
+        }
+        return [.. plan.Select(queue => new Queue(queue.Cpu, queue.Online))];
     }
 
     private IoUring[]? CreateRings(int count)
@@ -322,19 +354,26 @@ internal sealed unsafe class FuseRing
         }
     }
 
-    // A kernel CPU list such as "0-3,6".
-    private static HashSet<int> CpuList(string path)
+    // A kernel CPU list such as "0-3,6"; null when it cannot be read.
+    private static HashSet<int>? CpuList(string path)
     {
         var cpus = new HashSet<int>();
-        foreach (var range in File.ReadAllText(path).Trim().Split(',', StringSplitOptions.RemoveEmptyEntries))
+        try
         {
-            var bounds = range.Split('-');
-            var first = int.Parse(bounds[0], CultureInfo.InvariantCulture);
-            var last = int.Parse(bounds[^1], CultureInfo.InvariantCulture);
-            for (var cpu = first; cpu <= last; cpu++)
+            foreach (var range in File.ReadAllText(path).Trim().Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
-                cpus.Add(cpu);
+                var bounds = range.Split('-');
+                var first = int.Parse(bounds[0], CultureInfo.InvariantCulture);
+                var last = int.Parse(bounds[^1], CultureInfo.InvariantCulture);
+                for (var cpu = first; cpu <= last; cpu++)
+                {
+                    cpus.Add(cpu);
+                }
             }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return null;
         }
         return cpus;
     }
@@ -350,8 +389,6 @@ internal sealed unsafe class FuseRing
         }
     }
 
-    // The kernel makes one queue per possible CPU and needs an entry in each before it sends anything through
-    // them; only the online CPUs' queues get requests.
     private sealed class Queue(int cpu, bool online)
     {
         public int Cpu { get; } = cpu;
