@@ -7,8 +7,8 @@ namespace Mdevkit.Fuse;
 /// <summary>
 /// FUSE over io_uring (Linux 6.14 and later, when the fuse module's <c>enable_uring</c> parameter is on): the
 /// kernel hands each request to a queue of the CPU its caller runs on, and the mount serves each queue with
-/// threads pinned to that CPU, so a request and its answer never wake another CPU, and one system call both
-/// answers a request and waits for the next. libfuse 3.14 knows nothing of it: its dispatcher still decodes
+/// threads pinned to that CPU, so a request is served where it was made, and one system call both answers a
+/// request and waits for the next. libfuse 3.14 knows nothing of it: its dispatcher still decodes
 /// every request (from the ring's buffers instead of <c>/dev/fuse</c>), and this class takes the answers
 /// through libfuse's custom I/O. <c>FORGET</c>, interrupts and notifications keep to <c>/dev/fuse</c>.
 /// When the kernel does not offer io_uring, everything goes through <c>/dev/fuse</c> as before.
@@ -285,7 +285,16 @@ internal sealed unsafe class FuseRing
                 {
                     Grow(queue);
                 }
-                Dispatch(entry);
+                try
+                {
+                    Dispatch(entry);
+                }
+                catch (Exception e)
+                {
+                    // The caller still gets an answer: a request left unanswered would hang it for good.
+                    _mount.Warn($"FUSE request on queue {queue.Cpu} failed: {e}");
+                    entry.Fail();
+                }
                 Interlocked.Decrement(ref queue.Busy);
                 Interlocked.Increment(ref _served);
                 _ = Command(ring, queue, FUSE_IO_URING_CMD_COMMIT_AND_FETCH, entry.CommitId);
