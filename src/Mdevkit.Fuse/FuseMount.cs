@@ -135,15 +135,16 @@ public sealed unsafe class FuseMount : IDisposable
         _tree.Removed -= Invalidate;
         LibFuse.fuse_session_exit(_session);
         LibFuse.fuse_session_unmount(_session);
+        // The ring's threads hold the device too: they let go first, as libfuse's loop ends only with the device.
+        if (!Ring.Stop(TimeSpan.FromSeconds(10)))
+        {
+            Warn($"{MountPoint} is detached but a request is still being answered");
+            return;
+        }
         if (!_loopEnded.Task.Wait(TimeSpan.FromSeconds(10)))
         {
             // A process still holds a file of the detached mount; the loop ends when it lets go.
             Warn($"{MountPoint} is detached but still in use");
-            return;
-        }
-        if (!Ring.Stop(TimeSpan.FromSeconds(10)))
-        {
-            Warn($"{MountPoint} is detached but a request is still being answered");
             return;
         }
         lock (_sessionLock)

@@ -47,6 +47,9 @@ internal sealed unsafe class FuseRing
     // Room before each payload buffer for the request's headers, so that libfuse gets one contiguous request.
     private const int Prefix = 4096;
     private const int ENOTCONN = 107;
+    private const ulong FuseCommand = 1;
+    private const ulong StopEvent = 2;
+    private const uint POLLIN = 1;
     private const int ECANCELED = 125;
 
     // The entry whose request this thread is dispatching, to recognise its answer among libfuse's writes.
@@ -62,7 +65,10 @@ internal sealed unsafe class FuseRing
     private bool _stopping;
     private Queue[] _queues = [];
     private nuint _payloadSize;
+    // The mount's own descriptors: /dev/fuse (libfuse closes its own when it unmounts, and a number closed
+    // under a ring thread could be another file's by its next commit) and the event that stops the threads.
     private int _deviceFd = -1;
+    private int _stopFd = -1;
     private ulong _initUnique;
     private bool _offered;
     private long _served;
@@ -108,13 +114,21 @@ internal sealed unsafe class FuseRing
         return DeviceIo.WriteDevice(fd, vector, count);
     }
 
-    /// <summary>Waits for every ring thread to end, which they do once the connection is gone.</summary>
+    /// <summary>
+    /// Ends every ring thread and closes what the ring holds, so that the device is released and the connection
+    /// ends as it does over /dev/fuse. Each thread finishes the request it is answering first.
+    /// </summary>
     /// <returns>Whether all ended in time.</returns>
     public bool Stop(TimeSpan timeout)
     {
         Thread[] threads;
         lock (_threadsLock)
         {
+            if (!_stopping && _stopFd >= 0)
+            {
+                ulong one = 1;
+                _ = Libc.write(_stopFd, &one, sizeof(ulong));
+            }
             _stopping = true;
             threads = [.. _threads];
         }
@@ -126,6 +140,10 @@ internal sealed unsafe class FuseRing
             {
                 return false;
             }
+        }
+        lock (_threadsLock)
+        {
+            CloseDescriptors();
         }
         return true;
     }
@@ -142,7 +160,7 @@ internal sealed unsafe class FuseRing
         try
         {
             plan = _offered && (answer->flags & FUSE_INIT_EXT) != 0 ? PlanQueues() : null;
-            rings = plan is null ? null : CreateRings(plan.Sum(queue => queue.Initial));
+            rings = plan is null || !OpenDescriptors(fd) ? null : CreateRings(plan.Sum(queue => queue.Initial));
         }
         catch (Exception e)
         {
@@ -153,18 +171,14 @@ internal sealed unsafe class FuseRing
             answer->flags2 |= FUSE_OVER_IO_URING_FLAGS2;
         }
         var written = DeviceIo.WriteDevice(fd, vector, 2);
-        if (rings is null || plan is null)
+        if (rings is null || plan is null || written < 0)
         {
-            return written;
-        }
-        if (written < 0)
-        {
-            Array.ForEach(rings, ring => ring.Dispose());
+            Array.ForEach(rings ?? [], ring => ring.Dispose());
+            CloseDescriptors();
             return written;
         }
         var page = (nuint)Environment.SystemPageSize;
         _payloadSize = Math.Max(Math.Max(8192, answer->max_write), answer->max_pages * page);
-        _deviceFd = fd;
         _queues = plan;
         var next = 0;
         foreach (var queue in plan)
@@ -202,6 +216,31 @@ internal sealed unsafe class FuseRing
             return null;
         }
         return [.. plan.Select(queue => new Queue(queue.Cpu, queue.Online))];
+    }
+
+    private bool OpenDescriptors(int fd)
+    {
+        _deviceFd = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
+        _stopFd = _deviceFd < 0 ? -1 : Libc.eventfd(0, Libc.EFD_CLOEXEC);
+        if (_stopFd < 0)
+        {
+            _mount.Warn($"serving over /dev/fuse: no descriptor for io_uring (errno {Marshal.GetLastPInvokeError()})");
+            CloseDescriptors();
+            return false;
+        }
+        return true;
+    }
+
+    private void CloseDescriptors()
+    {
+        foreach (var fd in (int[])[_deviceFd, _stopFd])
+        {
+            if (fd >= 0)
+            {
+                _ = Libc.close(fd);
+            }
+        }
+        _deviceFd = _stopFd = -1;
     }
 
     private IoUring[]? CreateRings(int count)
@@ -275,11 +314,16 @@ internal sealed unsafe class FuseRing
             var buffers = stackalloc iovec[2];
             buffers[0] = new iovec { iov_base = entry.Headers, iov_len = RequestHeaderSize };
             buffers[1] = new iovec { iov_base = entry.Payload, iov_len = _payloadSize };
+            var stop = ring.NextEntry();
+            stop->opcode = IoUring.IORING_OP_POLL_ADD;
+            stop->fd = _stopFd;
+            stop->uring_cmd_flags = POLLIN; // poll32_events: the same word of the union
+            stop->user_data = StopEvent;
             var register = Command(ring, queue, FUSE_IO_URING_CMD_REGISTER, 0);
             register->addr = (ulong)buffers;
             register->len = 2;
-            var result = ring.SubmitAndWait();
-            while (result == 0)
+            var (completed, result) = ring.SubmitAndWait();
+            while (completed == FuseCommand && result == 0)
             {
                 if (Volatile.Read(ref queue.Threads) - Interlocked.Increment(ref queue.Busy) < SpareThreads)
                 {
@@ -298,10 +342,10 @@ internal sealed unsafe class FuseRing
                 Interlocked.Decrement(ref queue.Busy);
                 Interlocked.Increment(ref _served);
                 _ = Command(ring, queue, FUSE_IO_URING_CMD_COMMIT_AND_FETCH, entry.CommitId);
-                result = ring.SubmitAndWait();
+                (completed, result) = ring.SubmitAndWait();
             }
-            // ENOTCONN and ECANCELED: the connection is gone, which is how every entry ends.
-            if (result != -ENOTCONN && result != -ECANCELED)
+            // The stop event, or ENOTCONN and ECANCELED once the connection is gone: how every entry ends.
+            if (completed != StopEvent && result != -ENOTCONN && result != -ECANCELED)
             {
                 _mount.Warn($"FUSE queue {queue.Cpu} stopped: errno {-result}");
             }
@@ -322,6 +366,7 @@ internal sealed unsafe class FuseRing
         entry->opcode = IoUring.IORING_OP_URING_CMD;
         entry->fd = _deviceFd;
         entry->cmd_op = command;
+        entry->user_data = FuseCommand;
         // struct fuse_uring_cmd_req { flags, commit_id, qid } in the command area.
         var request = (byte*)&entry->addr3;
         *(ulong*)(request + 8) = commitId;

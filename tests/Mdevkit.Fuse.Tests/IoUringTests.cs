@@ -51,6 +51,10 @@ public sealed class IoUringTests : IDisposable
     }
 
     [Fact]
+    public void Unmount_WhileAReaderHoldsAFileOpen_DetachesAndTheReaderGetsAnError() =>
+        RobustnessTests.UnmountUnderAReader(mount => Assert.True(mount.Ring.Active));
+
+    [Fact]
     public void Unmount_EndsEveryRingThread_WithoutAWarning()
     {
         using var root = new TempRoot(nameof(IoUringTests));

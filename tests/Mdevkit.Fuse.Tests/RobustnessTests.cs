@@ -44,11 +44,18 @@ public sealed class RobustnessTests
     }
 
     [Fact]
-    public void Unmount_WhileAReaderHoldsAFileOpen_DetachesAndTheReaderGetsAnError()
+    public void Unmount_WhileAReaderHoldsAFileOpen_DetachesAndTheReaderGetsAnError() => UnmountUnderAReader(_ => { });
+
+    /// <summary>
+    /// Unmounts while a reader holds a file open: the mount is detached, stops serving, and the reader's next
+    /// read fails. <paramref name="served"/> looks at the mount before it goes.
+    /// </summary>
+    internal static void UnmountUnderAReader(Action<FuseMount> served)
     {
         var mounted = new MountedHost("samples", nameof(RobustnessTests));
         var path = mounted.Join("sys/class/mdev_bus/mdpy/mdev_supported_types/mdpy-vga/available_instances");
         using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        served(mounted.Mount);
 
         mounted.Dispose();
 

@@ -96,6 +96,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     private const uint IORING_SETUP_DEFER_TASKRUN = 1 << 13;
     private const long SYS_io_uring_register = 427;
     private const uint IORING_REGISTER_ENABLE_RINGS = 12;
+    public const byte IORING_OP_POLL_ADD = 6;
     public const byte IORING_OP_URING_CMD = 46;
     public const int SqeSize = 128;
 
@@ -128,6 +129,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     private readonly uint* _cqTail;
     private readonly uint _cqMask;
     private readonly io_uring_cqe* _cqes;
+    private uint _nextTail;
 
     private IoUring(int fd, in io_uring_params parameters)
     {
@@ -151,6 +153,7 @@ internal sealed unsafe partial class IoUring : IDisposable
         _cqTail = (uint*)(_cqRing + parameters.cq_off.tail);
         _cqMask = *(uint*)(_cqRing + parameters.cq_off.ring_mask);
         _cqes = (io_uring_cqe*)(_cqRing + parameters.cq_off.cqes);
+        _nextTail = *_sqTail;
     }
 
     /// <summary>Sets up a ring of <paramref name="entries"/> 128-byte submission entries.</summary>
@@ -184,37 +187,37 @@ internal sealed unsafe partial class IoUring : IDisposable
     public int Enable() =>
         syscall(SYS_io_uring_register, _fd, (nint)IORING_REGISTER_ENABLE_RINGS, 0, 0, 0, 0) < 0 ? -Marshal.GetLastSystemError() : 0;
 
-    /// <summary>A cleared submission entry at the tail, to fill and then pass to <see cref="SubmitAndWait"/>.</summary>
+    /// <summary>A cleared submission entry, to fill before the next <see cref="SubmitAndWait"/> submits it.</summary>
     public io_uring_sqe* NextEntry()
     {
-        var index = *_sqTail & _sqMask;
+        var index = _nextTail++ & _sqMask;
         var entry = _sqes + (index * SqeSize);
         new Span<byte>(entry, SqeSize).Clear();
         _sqArray[index] = index;
         return (io_uring_sqe*)entry;
     }
 
-    /// <summary>Submits the entry from <see cref="NextEntry"/> and waits for the next completion.</summary>
-    /// <returns>The completion's result: 0 or more on success, a negated errno otherwise.</returns>
-    public int SubmitAndWait()
+    /// <summary>Submits the entries from <see cref="NextEntry"/> and waits for the next completion.</summary>
+    /// <returns>The completion's user data and result (0 or more on success, a negated errno otherwise); a failed wait has user data 0.</returns>
+    public (ulong UserData, int Result) SubmitAndWait()
     {
-        // The kernel reads the entry after it sees the new tail.
-        Volatile.Write(ref *_sqTail, *_sqTail + 1);
+        // The kernel reads the entries after it sees the new tail.
+        Volatile.Write(ref *_sqTail, _nextTail);
         while (true)
         {
             var head = *_cqHead;
             if (head != Volatile.Read(ref *_cqTail))
             {
-                var result = _cqes[head & _cqMask].res;
+                var completion = _cqes[head & _cqMask];
                 Volatile.Write(ref *_cqHead, head + 1);
-                return result;
+                return (completion.user_data, completion.res);
             }
-            // After a signal the entry may or may not have been taken; the ring's head says which.
-            var pending = *_sqTail - Volatile.Read(ref *_sqHead);
+            // After a signal the entries may or may not have been taken; the ring's head says which.
+            var pending = _nextTail - Volatile.Read(ref *_sqHead);
             if (syscall(SYS_io_uring_enter, _fd, (nint)pending, 1, (nint)IORING_ENTER_GETEVENTS, 0, 0) < 0
                 && Marshal.GetLastSystemError() != EINTR)
             {
-                return -Marshal.GetLastSystemError();
+                return (0, -Marshal.GetLastSystemError());
             }
         }
     }

@@ -12,4 +12,20 @@ internal static unsafe partial class Libc
     /// <summary>Signal 0 to one thread of one thread group: sends nothing, and succeeds only if that thread is in that group.</summary>
     [LibraryImport("libc", EntryPoint = "tgkill")]
     public static partial int tgkill(int threadGroup, int thread, int signal);
+
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int F_DUPFD_CLOEXEC = 1030;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initial, int flags);
+
+    /// <summary>fcntl(2) with an integer argument, for F_DUPFD_CLOEXEC.</summary>
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
 }
