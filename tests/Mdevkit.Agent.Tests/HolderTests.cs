@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Mdevkit.Management;
 
@@ -45,21 +44,14 @@ public sealed class HolderTests : IAsyncLifetime
         return device.TryGetProperty("holder", out var holder) ? holder : null;
     }
 
-    private async Task<IAsyncEnumerator<SseItem<string>>> EventsAsync()
-    {
-        var response = await _agent.Client.GetAsync("/v1/events", HttpCompletionOption.ResponseHeadersRead, Cancellation);
-        return SseParser.Create(await response.Content.ReadAsStreamAsync(Cancellation)).EnumerateAsync(Cancellation).GetAsyncEnumerator(Cancellation);
-    }
-
     // Reads the stream up to the device's change that tells how its use went (the view was read before it went out).
-    private static async Task UntilLifecycleAsync(IAsyncEnumerator<SseItem<string>> events, string lifecycle)
+    private static async Task UntilLifecycleAsync(EventStream events, string lifecycle)
     {
         while (true)
         {
-            Assert.True(await events.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60), Cancellation), "the stream ended");
-            var data = JsonDocument.Parse(events.Current.Data).RootElement;
-            if (events.Current.EventType == "device-changed" && data.GetProperty("uuid").GetString() == s_device.ToString()
-                && data.GetProperty("properties").GetProperty("MDEV_LIFECYCLE").GetString() == lifecycle)
+            var next = await events.NextAsync();
+            if (next.Type == "device-changed" && next.Data.GetProperty("uuid").GetString() == s_device.ToString()
+                && next.Data.GetProperty("properties").GetProperty("MDEV_LIFECYCLE").GetString() == lifecycle)
             {
                 return;
             }
@@ -71,7 +63,7 @@ public sealed class HolderTests : IAsyncLifetime
     [Fact]
     public async Task OpenedByThisProcess_ShowsItsPid_UntilReleased()
     {
-        await using var events = await EventsAsync();
+        await using var events = await EventStream.OpenAsync(_agent.Client);
         Assert.Null(await HolderAsync());
 
         await using (var held = new FileStream(GroupNode, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0))
@@ -96,7 +88,7 @@ public sealed class HolderTests : IAsyncLifetime
     [Fact]
     public async Task HeldByAGuestOfLibvirt_NamesItsDomain()
     {
-        await using var events = await EventsAsync();
+        await using var events = await EventStream.OpenAsync(_agent.Client);
         // As libvirt starts QEMU: -name guest=NAME,debug-threads=on, a comma in the name doubled.
         using var guest = Process.Start(new ProcessStartInfo("bash")
         {

@@ -1,4 +1,3 @@
-using System.Net.ServerSentEvents;
 using System.Text.Json;
 using CsCheck;
 using Mdevkit.Management;
@@ -22,16 +21,10 @@ public sealed class ViewTests : IAsyncLifetime
 
     private static string Create(AgentFixture agent, string parent, string type) => Path.Join(agent.Root.Sys, $"class/mdev_bus/{parent}/mdev_supported_types/{type}/create");
 
-    private static async Task<IAsyncEnumerator<SseItem<string>>> EventsAsync(AgentFixture agent)
-    {
-        var response = await agent.Client.GetAsync("/v1/events", HttpCompletionOption.ResponseHeadersRead, Cancellation);
-        return SseParser.Create(await response.Content.ReadAsStreamAsync(Cancellation)).EnumerateAsync(Cancellation).GetAsyncEnumerator(Cancellation);
-    }
-
     [Fact]
     public async Task View_AfterConcurrentChangesHotplugAndReboot_AnswersAsAFreshScan()
     {
-        await using var received = await EventsAsync(_agent);
+        await using var received = await EventStream.OpenAsync(_agent.Client);
         await AssertAnswersAsAFreshScanAsync(_agent, received, "at start");
 
         // Six writers at once, each making, removing, defining and undefining devices its own way.
@@ -94,7 +87,7 @@ public sealed class ViewTests : IAsyncLifetime
     {
         // Every driver: shared counters, per-type counts, GVT-g's pools, and an M60 that hides the types it has no room for.
         await using var agent = await AgentFixture.StartAsync("default", nameof(ViewTests) + "Random");
-        await using var received = await EventsAsync(agent);
+        await using var received = await EventStream.OpenAsync(agent.Client);
         string[] Offered() => [.. Directory.GetDirectories(Path.Join(agent.Root.Sys, "class/mdev_bus"))
             .SelectMany(parent => Directory.GetDirectories(Path.Join(parent, "mdev_supported_types")).Select(type => $"{Path.GetFileName(parent)}/{Path.GetFileName(type)}"))
             .Order(StringComparer.Ordinal)];
@@ -144,7 +137,7 @@ public sealed class ViewTests : IAsyncLifetime
     public async Task View_OnNvidiasThreeEras_FollowsCapacitySharedByVirtualFunctionsAndVendorVgpus()
     {
         await using var agent = await AgentFixture.StartAsync("nvidia-mixed", nameof(ViewTests) + "Nvidia");
-        await using var received = await EventsAsync(agent);
+        await using var received = await EventStream.OpenAsync(agent.Client);
         // Another process managing the host, as the command line does.
         var command = new ManagedHost(new MdevctlEnvironment(agent.Root.Directory), TextWriter.Null);
 
@@ -159,7 +152,7 @@ public sealed class ViewTests : IAsyncLifetime
 
     // Makes a device and a definition last, waits until the stream tells both (the view is read before an event
     // goes out, and each source tells in order), then compares the API's answers with a scan of the host now.
-    private static async Task AssertAnswersAsAFreshScanAsync(AgentFixture agent, IAsyncEnumerator<SseItem<string>> received, string when,
+    private static async Task AssertAnswersAsAFreshScanAsync(AgentFixture agent, EventStream received, string when,
         string parent = "mtty", string type = "mtty-1")
     {
         var marker = Guid.NewGuid();
@@ -169,12 +162,11 @@ public sealed class ViewTests : IAsyncLifetime
         var waiting = new HashSet<string> { "device-added", "definition-changed" };
         while (waiting.Count > 0)
         {
-            Assert.True(await received.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60), Cancellation), "the stream ended");
-            var data = JsonDocument.Parse(received.Current.Data).RootElement;
-            Assert.NotEqual("events-lost", received.Current.EventType);
-            if (data.TryGetProperty("uuid", out var uuid) && uuid.GetString() == marker.ToString())
+            var next = await received.NextAsync();
+            Assert.NotEqual("events-lost", next.Type);
+            if (next.Data.TryGetProperty("uuid", out var uuid) && uuid.GetString() == marker.ToString())
             {
-                waiting.Remove(received.Current.EventType);
+                waiting.Remove(next.Type);
             }
         }
 
