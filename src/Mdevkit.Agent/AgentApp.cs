@@ -75,7 +75,8 @@ public static class AgentApp
         builder.Services.AddSingleton<EventHub>();
         builder.Services.AddHostedService<UdevEventSource>();
         builder.Services.AddHostedService<DefinitionEventSource>();
-        builder.Services.AddHostedService<HolderPoll>();
+        builder.Services.AddSingleton<HolderPoll>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HolderPoll>());
         builder.Services.AddSingleton<ReconcileService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReconcileService>());
 

@@ -8,7 +8,7 @@ namespace Mdevkit.Agent;
 /// The kernel's changes as udev passes them on: a listener on the udev netlink group, in the root's own
 /// network namespace when it has one (a simulated host sends there), else in the agent's.
 /// </summary>
-internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub hub, ILogger<UdevEventSource> logger) : BackgroundService
+internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub hub, HolderPoll holders, ILogger<UdevEventSource> logger) : BackgroundService
 {
     // How often the listener looks up from an empty socket to see whether the agent is stopping.
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(250);
@@ -22,7 +22,12 @@ internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub 
         {
             var batch = listener.Receive(s_poll);
             // The view first, so that a client reading on an event finds what the event told.
-            view.Refresh(batch.Lost ? [new HostChange.EventsLost()] : batch.Events.Select(HostChange.FromUdev).OfType<HostChange>());
+            var changes = batch.Lost ? [new HostChange.EventsLost()] : batch.Events.Select(HostChange.FromUdev).OfType<HostChange>().ToList();
+            view.Refresh(changes);
+            if (changes.Any(change => change is HostChange.DeviceChanged { InUse: true }))
+            {
+                holders.Soon();
+            }
             foreach (var properties in batch.Events)
             {
                 if (MdevUdevEvent.FromUdev(properties) is { } translated)
@@ -41,20 +46,42 @@ internal sealed class UdevEventSource(ManagedHost host, HostView view, EventHub 
 
 /// <summary>
 /// Opens and releases the kernel tells no event of (a VMM opening a VFIO group): which process holds each running device
-/// is read again every few seconds, and a device whose holder changed is told as <c>device-changed</c>.
+/// is read again every few seconds, and a device whose holder changed is told as <c>device-changed</c>. A device that
+/// tells of an open or a release has them read again soon too: its event goes out while the opener is still in
+/// <c>open(2)</c>, before the descriptor that shows the holder exists.
 /// </summary>
 internal sealed class HolderPoll(HostView view, EventHub hub) : BackgroundService
 {
     /// <summary>How often holders are read again: one walk of /proc each time.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // How long after an open's event its descriptor is surely there.
+    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(100);
+    private readonly SemaphoreSlim _soon = new(0, 1);
+
+    /// <summary>Reads the holders again shortly, besides the regular reads.</summary>
+    public void Soon()
     {
-        using var timer = new PeriodicTimer(Interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            _soon.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A read is asked for already.
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
             {
+                if (await _soon.WaitAsync(Interval, stoppingToken))
+                {
+                    await Task.Delay(s_settle, stoppingToken);
+                }
                 foreach (var (uuid, parent) in view.RefreshHolders())
                 {
                     hub.Publish("device-changed", uuid, parent);
@@ -65,6 +92,12 @@ internal sealed class HolderPoll(HostView view, EventHub hub) : BackgroundServic
         {
             // The agent stops.
         }
+    }
+
+    public override void Dispose()
+    {
+        _soon.Dispose();
+        base.Dispose();
     }
 }
 

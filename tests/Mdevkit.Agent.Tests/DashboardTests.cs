@@ -112,10 +112,12 @@ public sealed class DashboardTests : IAsyncLifetime
         var group = new FileInfo(Path.Join(_agent.Root.Sys, $"bus/mdev/devices/{Mtty}/iommu_group")).LinkTarget!.Split('/')[^1];
         await using var held = new FileStream(Path.Join(_agent.Root.Dev, $"vfio/{group}"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
         held.WriteByte(0);
-        var inUse = await _page.WaitForSelectorAsync($"#devices tr[data-uuid='{Mtty}'][data-state='in use']");
-        // The agent found this process holding it, by its descriptor on the group node.
+        await _page.WaitForSelectorAsync($"#devices tr[data-uuid='{Mtty}'][data-state='in use']");
+        // The agent finds this process holding it, by its descriptor on the group node, which exists only once the
+        // open that told of it has returned: the holder follows the state by a moment.
         var command = (await File.ReadAllTextAsync("/proc/self/comm", Cancellation)).TrimEnd('\n');
-        Assert.Equal($"{command} (pid {Environment.ProcessId})", await inUse.EvaluateFunctionAsync<string>("row => row.cells[4].textContent"));
+        await _page.WaitForFunctionAsync("(uuid, holder) => document.querySelector(`#devices tr[data-uuid='${uuid}']`)?.cells[4].textContent === holder",
+            new WaitForFunctionOptions { Timeout = 10_000 }, Mtty, $"{command} (pid {Environment.ProcessId})");
         await WriteAsync($"class/mdev_bus/{Gpu}/mdev_supported_types/nvidia-11/create", Vgpu + "\n");
         await _page.WaitForSelectorAsync(TypeBar(Gpu, "nvidia-11") + "[data-used='1']");
         using var defined = await _agent.Client.PutAsync($"/v1/definitions/mdpy/{Defined}", new StringContent("""{"mdev_type":"mdpy-vga","start":"auto","attrs":[]}"""), Cancellation);

@@ -86,6 +86,27 @@ public sealed class HolderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenedWithoutAnAccess_ShowsItsHolderWellBeforeTheNextPoll()
+    {
+        await using var events = await EventStream.OpenAsync(_agent.Client);
+        await using var held = new FileStream(GroupNode, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+        // The open's event goes out before this process has the descriptor, so the read on it finds no holder.
+        await UntilLifecycleAsync(events, "open");
+        var opened = Stopwatch.StartNew();
+
+        JsonElement? holder;
+        while ((holder = await HolderAsync()) is null && opened.Elapsed < HolderPoll.Interval)
+        {
+            await Task.Delay(20, Cancellation);
+        }
+
+        Assert.NotNull(holder);
+        Assert.Equal(Environment.ProcessId, holder.Value.GetProperty("pid").GetInt32());
+        // Read again shortly after the open, not at the next of the regular reads, which may be seconds away.
+        Assert.True(opened.Elapsed < TimeSpan.FromSeconds(1), $"the holder showed {opened.Elapsed.TotalMilliseconds:F0} ms after the open");
+    }
+
+    [Fact]
     public async Task HeldByAGuestOfLibvirt_NamesItsDomain()
     {
         await using var events = await EventStream.OpenAsync(_agent.Client);
