@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Mdevkit.Fuse.Native;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Fuse;
 
@@ -46,10 +47,12 @@ internal sealed unsafe class FuseRing
 
     // Room before each payload buffer for the request's headers, so that libfuse gets one contiguous request.
     private const int Prefix = 4096;
-    private const int ENOTCONN = 107;
     private const ulong FuseCommand = 1;
     private const ulong StopEvent = 2;
     private const uint POLLIN = 1;
+
+    // Submission entries of each thread's ring: the stop event's poll and the FUSE command, submitted together.
+    private const uint RingEntries = 2;
     private const int ECANCELED = 125;
 
     // The entry whose request this thread is dispatching, to recognise its answer among libfuse's writes.
@@ -191,11 +194,10 @@ internal sealed unsafe class FuseRing
         return written;
     }
 
-    // The kernel makes one queue per possible CPU and needs an entry in each before it sends anything through
-    // them; only the online CPUs' queues get requests. Null when sysfs does not say which CPUs there are.
     /// <summary>
     /// The queues the kernel makes for a connection, from the CPU lists in <paramref name="cpuDirectory"/>
-    /// (<c>/sys/devices/system/cpu</c>): the online CPUs' and the CPU numbers each.
+    /// (<c>/sys/devices/system/cpu</c>): one per possible CPU, needed all before the kernel sends anything
+    /// through them, of which only the online CPUs' get requests.
     /// </summary>
     /// <returns>(CPU, online) for each queue; null when the lists cannot be read.</returns>
     internal static (int Cpu, bool Online)[]? PlanQueues(string cpuDirectory)
@@ -248,7 +250,7 @@ internal sealed unsafe class FuseRing
         var rings = new List<IoUring>();
         for (var i = 0; i < count; i++)
         {
-            if (IoUring.Create(2, out var errno) is not { } ring)
+            if (IoUring.Create(RingEntries, out var errno) is not { } ring)
             {
                 _mount.Warn($"serving over /dev/fuse: io_uring_setup failed with errno {errno}");
                 rings.ForEach(created => created.Dispose());
@@ -286,7 +288,7 @@ internal sealed unsafe class FuseRing
         {
             return;
         }
-        if (IoUring.Create(2, out var errno) is { } ring)
+        if (IoUring.Create(RingEntries, out var errno) is { } ring)
         {
             StartThread(queue, ring);
         }
@@ -345,7 +347,7 @@ internal sealed unsafe class FuseRing
                 (completed, result) = ring.SubmitAndWait();
             }
             // The stop event, or ENOTCONN and ECANCELED once the connection is gone: how every entry ends.
-            if (completed != StopEvent && result != -ENOTCONN && result != -ECANCELED)
+            if (completed != StopEvent && result != -(int)Errno.ENOTCONN && result != -ECANCELED)
             {
                 _mount.Warn($"FUSE queue {queue.Cpu} stopped: errno {-result}");
             }
@@ -496,7 +498,7 @@ internal sealed unsafe class FuseRing
             if (size > _payloadSize || vector[0].iov_len != (nuint)sizeof(fuse_out_header))
             {
                 Fail();
-                return -5;
+                return -(int)Errno.EIO;
             }
             Buffer.MemoryCopy(vector[0].iov_base, Headers, sizeof(fuse_out_header), sizeof(fuse_out_header));
             nuint offset = 0;
@@ -513,7 +515,7 @@ internal sealed unsafe class FuseRing
         public void Fail()
         {
             var header = (fuse_out_header*)Headers;
-            *header = new fuse_out_header { len = (uint)sizeof(fuse_out_header), error = -5, unique = CommitId };
+            *header = new fuse_out_header { len = (uint)sizeof(fuse_out_header), error = -(int)Errno.EIO, unique = CommitId };
             *(uint*)(Headers + PayloadSizeOffset) = 0;
             Answered = true;
         }

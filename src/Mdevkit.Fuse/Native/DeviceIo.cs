@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Fuse.Native;
 
@@ -10,8 +11,6 @@ namespace Mdevkit.Fuse.Native;
 /// </summary>
 internal static unsafe partial class DeviceIo
 {
-    private const int EIO = 5;
-
     public static fuse_custom_io Operations() => new() { read = &Read, writev = &WriteV };
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -51,7 +50,7 @@ internal static unsafe partial class DeviceIo
         catch (Exception e)
         {
             MountOf(userdata).Warn($"writing an answer failed: {e}");
-            Marshal.SetLastSystemError(EIO);
+            Marshal.SetLastSystemError((int)Errno.EIO);
             return -1;
         }
     }

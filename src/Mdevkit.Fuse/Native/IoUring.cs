@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Mdevkit.Sysfs;
 
 namespace Mdevkit.Fuse.Native;
 
@@ -112,7 +113,6 @@ internal sealed unsafe partial class IoUring : IDisposable
     private const int PROT_WRITE = 2;
     private const int MAP_SHARED = 1;
     private const int MAP_POPULATE = 0x8000;
-    private const int EINTR = 4;
 
     private readonly int _fd;
     private readonly byte* _sqRing;
@@ -177,7 +177,7 @@ internal sealed unsafe partial class IoUring : IDisposable
         catch (IOException)
         {
             errno = Marshal.GetLastSystemError();
-            _ = close(fd);
+            _ = Libc.close(fd);
             return null;
         }
     }
@@ -215,7 +215,7 @@ internal sealed unsafe partial class IoUring : IDisposable
             // After a signal the entries may or may not have been taken; the ring's head says which.
             var pending = _nextTail - Volatile.Read(ref *_sqHead);
             if (syscall(SYS_io_uring_enter, _fd, (nint)pending, 1, (nint)IORING_ENTER_GETEVENTS, 0, 0) < 0
-                && Marshal.GetLastSystemError() != EINTR)
+                && Marshal.GetLastSystemError() != (int)Errno.EINTR)
             {
                 return (0, -Marshal.GetLastSystemError());
             }
@@ -230,7 +230,7 @@ internal sealed unsafe partial class IoUring : IDisposable
             _ = munmap(_cqRing, _cqRingSize);
         }
         _ = munmap(_sqRing, _sqRingSize);
-        _ = close(_fd);
+        _ = Libc.close(_fd);
     }
 
     private byte* Map(nuint size, long offset)
@@ -250,9 +250,6 @@ internal sealed unsafe partial class IoUring : IDisposable
 
     [LibraryImport("libc")]
     private static partial int munmap(void* address, nuint length);
-
-    [LibraryImport("libc")]
-    private static partial int close(int fd);
 }
 
 #pragma warning restore CA1707, IDE1006, CS8981
